@@ -1,0 +1,1 @@
+"""Settings: embedded defaults, each overridable by an environment variable of the same name."""

@@ -1,0 +1,138 @@
+"""Forms of the accounts domain."""
+
+from __future__ import annotations
+
+from grants.core.forms import BaseForm as FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from grants.accounts.enums import OrganisationKind, Role
+from grants.accounts.services import MIN_PASSWORD_LENGTH
+
+KIND_CHOICES = [(kind.value, kind.label) for kind in OrganisationKind]
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "username"})
+    password = PasswordField("Password", validators=[DataRequired()],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase of a few words works well.",
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField("Repeat the new password",
+                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+                            render_kw={"autocomplete": "new-password"})
+
+
+class OrganisationFieldsMixin:
+    name = StringField("Organisation name", validators=[Optional(), Length(max=200)])
+    kind = SelectField("Kind of organisation", choices=KIND_CHOICES, default=OrganisationKind.COMMUNITY_NONPROFIT.value)
+    city = StringField("City", validators=[Optional(), Length(max=120)])
+    region = StringField("State or region", validators=[Optional(), Length(max=120)])
+    country = StringField("Country (two-letter code)", default="US", validators=[Optional(), Length(min=2, max=2)])
+    ein = StringField("EIN (US tax ID)", validators=[Optional(), Length(max=20)])
+    uei = StringField("UEI (Unique Entity ID)", validators=[Optional(), Length(max=12)])
+    website = StringField("Website", validators=[Optional(), URL(), Length(max=300)])
+
+
+class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)],
+                            render_kw={"autocomplete": "name"})
+    email = EmailField("Work e-mail", validators=[DataRequired(), Email(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+    password = NewPasswordMixin.password
+    organisation_choice = RadioField(
+        "Your organisation",
+        choices=[("existing", "It is already registered"), ("new", "Propose a new organisation")],
+        default="existing",
+    )
+    organisation_id = SelectField("Registered organisation", coerce=int, validate_choice=False,
+                                  validators=[Optional()])
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.organisation_choice.data == "existing" and not self.organisation_id.data:
+            self.organisation_id.errors.append("Choose your organisation, or propose a new one.")
+            ok = False
+        if self.organisation_choice.data == "new" and not (self.name.data or "").strip():
+            self.name.errors.append("Give the name of the organisation you propose.")
+            ok = False
+        return ok
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)],
+                       render_kw={"autocomplete": "email"})
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    pass
+
+
+class ChangePasswordForm(NewPasswordMixin, FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired()],
+                                     render_kw={"autocomplete": "current-password"})
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: carries only the CSRF token."""
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
+
+
+class UserForm(FlaskForm):
+    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)])
+    organisation_id = SelectField("Organisation", coerce=int)
+    roles = MultiCheckboxField("Roles", choices=ROLE_CHOICES)
+
+
+class NewUserForm(UserForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField("Initial password", validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH)],
+                             description="Tell the user to change it after the first login.")
+
+
+class OrganisationForm(OrganisationFieldsMixin, FlaskForm):
+    name = StringField("Organisation name", validators=[DataRequired(), Length(max=200)])
+
+
+class OrganisationDocumentForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)],
+                        description="For example: IRS determination letter, state registration.")
+    file = FileField("File", validators=[FileRequired("Choose a file to upload.")],
+                     description="PDF, DOCX, XLSX, CSV, PNG or JPEG.")
+
+
+class AuditFilterForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    action = StringField("Action", validators=[Optional(), Length(max=80)])
+    actor = StringField("Actor e-mail", validators=[Optional(), Length(max=254)])
+    object_type = StringField("Object type", validators=[Optional(), Length(max=60)])
+    object_id = StringField("Object id", validators=[Optional(), Length(max=60)])

@@ -1,0 +1,187 @@
+"""Self-service account pages: register, log in and out, reset and change the password."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from grants.accounts import services
+from grants.accounts.blueprint import bp
+from grants.accounts.enums import OrganisationKind, OrganisationStatus
+from grants.accounts.forms import (
+    ActionForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegistrationForm,
+    ResetPasswordForm,
+)
+from grants.accounts.models import Organisation, User
+from grants.core.errors import DomainError
+from grants.core.web import keeps_input_on_csrf_error
+from grants.extensions import db, limiter, login_manager
+
+
+@login_manager.user_loader
+def load_user(session_token: str) -> User | None:
+    # The session holds the user's current token; a rotated token means a dead session.
+    user = db.session.scalar(select(User).where(User.session_token == session_token))
+    return user if user is not None and user.is_active else None
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _login_email_key() -> str:
+    # A second bucket per account, so spreading guesses over many addresses does not help.
+    return "login-email:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _safe_next(target: str | None) -> str:
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+            return target
+    return url_for("core.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_login_limit, key_func=_login_email_key, methods=["POST"])
+@keeps_input_on_csrf_error
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            db.session.commit()
+            form.password.errors.append(
+                "The e-mail or password is not correct, or the account is not active yet."
+            )
+            return render_template("accounts/login.html", form=form), 401
+        next_url = _safe_next(request.args.get("next"))
+        # A fresh session at login: nothing from before it survives (session fixation).
+        session.clear()
+        login_user(user)
+        db.session.commit()
+        return redirect(next_url)
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout():
+    form = ActionForm()
+    if form.validate_on_submit():
+        services.end_all_sessions(current_user._get_current_object(), reason="logout")
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("You are logged out.", "success")
+    return redirect(url_for("core.home"))
+
+
+def _organisation_choices() -> list[tuple[int, str]]:
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED).order_by(Organisation.name)
+    )
+    return [(0, "— choose —")] + [(org.id, org.name) for org in organisations]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@keeps_input_on_csrf_error
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    form = RegistrationForm()
+    form.organisation_id.choices = _organisation_choices()
+    if form.validate_on_submit():
+        try:
+            if form.organisation_choice.data == "existing":
+                organisation = db.session.get(Organisation, form.organisation_id.data)
+                if organisation is None:
+                    raise DomainError("Choose your organisation from the list.")
+                services.register_applicant(email=form.email.data, full_name=form.full_name.data,
+                                            password=form.password.data, organisation=organisation)
+            else:
+                services.register_applicant(
+                    email=form.email.data, full_name=form.full_name.data, password=form.password.data,
+                    new_organisation=dict(
+                        name=form.name.data, kind=OrganisationKind(form.kind.data), city=form.city.data or "",
+                        region=form.region.data or "", country=form.country.data or "US",
+                        ein=form.ein.data or "", uei=form.uei.data or "", website=form.website.data or "",
+                    ),
+                )
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+            return render_template("accounts/register.html", form=form), 400
+        db.session.commit()
+        return render_template("accounts/registered.html", email=services.normalise_email(form.email.data))
+    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@keeps_input_on_csrf_error
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/reset_sent.html", email=form.email.data)
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@keeps_input_on_csrf_error
+def reset_password(token: str):
+    if services.find_reset_token(token) is None:
+        return render_template("accounts/reset_invalid.html"), 404
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
+            return render_template("accounts/reset_password.html", form=form), 400
+        db.session.commit()
+        logout_user()
+        flash("Your password is changed. Log in with the new one.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+@keeps_input_on_csrf_error
+def account():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            services.change_password(user, current_password=form.current_password.data,
+                                     new_password=form.password.data)
+        except DomainError as exc:
+            db.session.rollback()
+            form.current_password.errors.append(exc.message)
+            return render_template("accounts/account.html", form=form), 400
+        db.session.commit()
+        # This browser keeps working under the new token; every other session has ended.
+        login_user(user)
+        flash("Your password is changed. You were logged out everywhere else.", "success")
+        return redirect(url_for("accounts.account"))
+    return render_template("accounts/account.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/my-organisation")
+@login_required
+def my_organisation():
+    return redirect(url_for("accounts.organisation_detail", organisation_id=current_user.organisation_id))

@@ -1,0 +1,1 @@
+"""Attachments: files in local or S3-compatible storage, with their recorded metadata."""

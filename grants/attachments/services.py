@@ -1,0 +1,141 @@
+"""Storing uploads: type check, streaming hash, server keys, cleanup when a commit fails."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+from datetime import timedelta
+from typing import BinaryIO
+from urllib.parse import quote
+
+from flask import current_app
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from grants.attachments.filetypes import ALLOWED_LABEL, detect_file_type, extension_of
+from grants.attachments.models import StoredFile
+from grants.attachments.storage import Storage, get_storage
+from grants.core.errors import DomainError, StorageUnavailable
+from grants.core.types import utcnow
+from grants.extensions import db
+
+log = logging.getLogger("grants.attachments")
+
+_UNCOMMITTED = "grants_uncommitted_uploads"
+
+
+class HashingReader:
+    """Wraps a stream: counts and hashes what is read, refuses more than ``limit`` bytes."""
+
+    def __init__(self, stream: BinaryIO, limit: int):
+        self._stream = stream
+        self._limit = limit
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._stream.read(size)
+        self.size += len(chunk)
+        if self.size > self._limit:
+            raise DomainError(f"The file is larger than the limit of {self._limit // (1024 * 1024)} MB.")
+        self.sha256.update(chunk)
+        return chunk
+
+
+def clean_filename(filename: str | None) -> str:
+    # Keep the user's name for display, but never a path: browsers on Windows send one.
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())
+    return name[:255] or "upload"
+
+
+def _stream_size(stream: BinaryIO) -> int | None:
+    try:
+        position = stream.tell()
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(position)
+        return size
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> StoredFile:
+    """Check, store and record one uploaded file; the row is flushed, not committed.
+
+    Refuses (DomainError, nothing stored) an empty file, one over ATTACHMENT_MAX_BYTES, or
+    one whose content is not on the allow-list or does not match its extension. If the
+    surrounding transaction does not commit, the stored object is deleted again.
+    """
+    name = clean_filename(filename)
+    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
+    size = _stream_size(stream)
+    if size == 0:
+        raise DomainError("The file is empty.")
+    if size is not None and size > limit:
+        raise DomainError(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
+    file_type = detect_file_type(stream)
+    if file_type is None:
+        raise DomainError(f"“{name}” is not an accepted file type. Upload a {ALLOWED_LABEL} file.")
+    if extension_of(name) not in file_type.extensions:
+        raise DomainError(
+            f"“{name}” contains a {file_type.label}, which does not match its extension. "
+            f"Rename it to end in {file_type.extensions[0]} or upload the intended file."
+        )
+    storage = get_storage()
+    now = utcnow()
+    key = f"{now:%Y/%m}/{uuid.uuid4().hex}"
+    reader = HashingReader(stream, limit)
+    storage.save(key, reader, content_type=file_type.content_type,
+                 metadata={"original-filename": quote(name)})
+    _remember_uncommitted(storage, key)
+    stored = StoredFile(
+        storage_key=key,
+        original_filename=name,
+        content_type=file_type.content_type,
+        size_bytes=reader.size,
+        sha256=reader.sha256.hexdigest(),
+        uploaded_by_id=uploaded_by.id if uploaded_by is not None else None,
+        uploaded_at=now,
+    )
+    db.session.add(stored)
+    db.session.flush()
+    return stored
+
+
+def _remember_uncommitted(storage: Storage, key: str) -> None:
+    db.session().info.setdefault(_UNCOMMITTED, []).append((storage, key))
+
+
+@event.listens_for(Session, "after_commit")
+def _uploads_committed(session: Session) -> None:
+    session.info.pop(_UNCOMMITTED, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _delete_uploads_of_failed_transaction(session: Session, transaction) -> None:
+    # Runs after after_commit, so anything still listed belongs to a transaction that rolled
+    # back or was closed: its rows are gone, so its objects must go too.
+    if transaction.parent is not None or transaction.nested:
+        return
+    for storage, key in session.info.pop(_UNCOMMITTED, []):
+        try:
+            storage.delete(key)
+        except StorageUnavailable:
+            log.warning("could not delete orphaned object %s; `flask attachments sweep` will", key)
+
+
+def sweep_orphans(*, dry_run: bool = False) -> list[str]:
+    """Delete stored objects no StoredFile row refers to, older than the grace period.
+
+    The grace period protects uploads whose transaction is still in flight.
+    """
+    storage = get_storage()
+    cutoff = utcnow() - timedelta(minutes=current_app.config["ORPHAN_SWEEP_GRACE_MINUTES"])
+    known = set(db.session.scalars(select(StoredFile.storage_key)))
+    orphans = [obj.key for obj in storage.iter_objects() if obj.key not in known and obj.modified_at < cutoff]
+    if not dry_run:
+        for key in orphans:
+            storage.delete(key)
+    return orphans

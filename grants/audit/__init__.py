@@ -1,0 +1,1 @@
+"""Audit: the append-only record of state changes and security events."""

@@ -1,0 +1,1 @@
+"""Pieces every domain shares: column types, transitions, errors, object loading."""
