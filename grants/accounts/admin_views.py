@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 from sqlalchemy import func, or_, select
 
 from grants.accounts import permissions, services
@@ -30,7 +31,7 @@ def _me() -> User:
 
 
 def _all_organisation_choices() -> list[tuple[int, str]]:
-    return [(org.id, f"{org.name}" + ("" if org.is_approved else f" ({org.status.value})"))
+    return [SelectChoice(org.id, org.name + ("" if org.is_approved else f" ({org.status.value})"))
             for org in db.session.scalars(select(Organisation).order_by(Organisation.name))]
 
 
@@ -249,7 +250,8 @@ def organisation_detail(organisation_id: int):
 @keeps_input_on_csrf_error
 def edit_organisation(organisation_id: int):
     organisation = load_or_404(Organisation, organisation_id)
-    require(permissions.can_edit_organisation(current_user, organisation), target=organisation)
+    require(permissions.can_edit_organisation(current_user, organisation), target=organisation,
+            hide=not permissions.can_view_organisation(current_user, organisation))
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = organisation.kind.value
@@ -273,7 +275,8 @@ def edit_organisation(organisation_id: int):
 @login_required
 def approve_organisation(organisation_id: int):
     organisation = load_or_404(Organisation, organisation_id)
-    require(permissions.can_edit_organisation(current_user, organisation), target=organisation)
+    require(permissions.can_edit_organisation(current_user, organisation), target=organisation,
+            hide=not permissions.can_view_organisation(current_user, organisation))
     if ActionForm().validate_on_submit():
         try:
             services.approve_organisation(organisation, approved_by=_me())

@@ -6,6 +6,7 @@ from grants.core.forms import BaseForm as FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
+    SelectChoice,
     PasswordField,
     RadioField,
     SelectField,
@@ -19,8 +20,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from grants.accounts.enums import OrganisationKind, Role
 from grants.accounts.services import MIN_PASSWORD_LENGTH
 
-KIND_CHOICES = [(kind.value, kind.label) for kind in OrganisationKind]
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in OrganisationKind]
+ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -66,7 +67,8 @@ class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
     password = NewPasswordMixin.password
     organisation_choice = RadioField(
         "Your organisation",
-        choices=[("existing", "It is already registered"), ("new", "Propose a new organisation")],
+        choices=[SelectChoice("existing", "It is already registered"),
+                 SelectChoice("new", "Propose a new organisation")],
         default="existing",
     )
     organisation_id = SelectField("Registered organisation", coerce=int, validate_choice=False,

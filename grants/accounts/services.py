@@ -43,7 +43,9 @@ def hash_password(password: str) -> str:
 def check_password_strength(password: str, *, email: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise DomainError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
-    if email and email.split("@")[0].lower() in password.lower():
+    local_part = email.split("@")[0].lower()
+    # Short local parts ("c@...") occur inside any passphrase by chance; only longer ones matter.
+    if len(local_part) >= 4 and local_part in password.lower():
         raise DomainError("Choose a password that does not contain your e-mail address.")
 
 

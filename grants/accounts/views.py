@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from wtforms import SelectChoice
 from sqlalchemy import select
 
 from grants.accounts import services
@@ -91,7 +92,7 @@ def _organisation_choices() -> list[tuple[int, str]]:
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED).order_by(Organisation.name)
     )
-    return [(0, "— choose —")] + [(org.id, org.name) for org in organisations]
+    return [SelectChoice(0, "— choose —")] + [SelectChoice(org.id, org.name) for org in organisations]
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -72,7 +72,12 @@ class LocalStorage:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Write beside the target and rename, so a reader never sees half a file.
             with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".part-") as tmp:
-                shutil.copyfileobj(stream, tmp, COPY_CHUNK)
+                try:
+                    shutil.copyfileobj(stream, tmp, COPY_CHUNK)
+                except BaseException:
+                    # A refused or broken upload leaves no partial file (the sweep skips them).
+                    os.unlink(tmp.name)
+                    raise
             os.replace(tmp.name, path)
         except OSError as exc:
             raise StorageUnavailable("The file store is unavailable; nothing was saved. Try again later.") from exc
@@ -172,8 +177,8 @@ class S3Storage:
 
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+        except self._errors() as exc:
+            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
                 return False
             raise StorageUnavailable("The file store is unavailable.") from exc
         return True

@@ -1,0 +1,50 @@
+"""Health check and error pages."""
+
+from __future__ import annotations
+
+from grants.core.errors import StorageUnavailable
+
+
+def test_healthz_reports_database_and_storage(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "checks": {"database": "ok", "storage": "ok"}}
+
+
+def test_healthz_fails_when_storage_is_down(app, client, monkeypatch):
+    def down():
+        raise StorageUnavailable("bucket unreachable")
+
+    monkeypatch.setattr(app.extensions["grants_storage"], "check", down)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"] == {"database": "ok", "storage": "unavailable"}
+
+
+def test_missing_page_is_friendly(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_server_error_page_is_friendly(storage_root):
+    from grants import create_test_app
+    from tests.conftest import FreshContextClient
+
+    # A separate app, so the failing route never joins the real app's route table.
+    app = create_test_app(STORAGE_LOCAL_PATH=str(storage_root), PROPAGATE_EXCEPTIONS=False)
+    app.test_client_class = FreshContextClient
+
+    @app.get("/__boom__")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/__boom__")
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in response.get_data(as_text=True)
+
+
+def test_pages_send_security_headers(client):
+    headers = client.get("/").headers
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
