@@ -22,7 +22,7 @@ from grants.accounts.models import Organisation, OrganisationDocument, User, Use
 from grants.attachments.views import serve_stored_file
 from grants.audit.services import record_event
 from grants.core.errors import DomainError
-from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
+from grants.core.web import enum_arg, keeps_input_on_csrf_error, load_or_404, require, role_required
 from grants.extensions import db
 
 
@@ -41,20 +41,20 @@ def _all_organisation_choices() -> list[tuple[int, str]]:
 @role_required(permissions.can_manage_users)
 def users():
     query = select(User).order_by(User.full_name)
-    status = request.args.get("status", "")
-    role = request.args.get("role", "")
+    status, role = enum_arg("status", UserStatus), enum_arg("role", Role)
     search = request.args.get("q", "").strip()
-    if status in {s.value for s in UserStatus}:
-        query = query.where(User.status == UserStatus(status))
-    if role in {r.value for r in Role}:
-        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == Role(role))))
+    if status:
+        query = query.where(User.status == status)
+    if role:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
     if search:
         pattern = f"%{search.lower()}%"
         query = query.join(Organisation).where(or_(func.lower(User.full_name).like(pattern),
                                                    User.email.like(pattern),
                                                    func.lower(Organisation.name).like(pattern)))
     return render_template("accounts/admin/users.html", users=db.session.scalars(query).unique().all(),
-                           statuses=list(UserStatus), roles=list(Role), status=status, role=role, search=search)
+                           statuses=list(UserStatus), roles=list(Role), status=status.value if status else "",
+                           role=role.value if role else "", search=search)
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -190,20 +190,20 @@ def reject_registration(user_id: int):
 @role_required(permissions.can_list_organisations)
 def organisations():
     query = select(Organisation).order_by(Organisation.name)
-    kind = request.args.get("kind", "")
-    status = request.args.get("status", "")
+    kind, status = enum_arg("kind", OrganisationKind), enum_arg("status", OrganisationStatus)
     search = request.args.get("q", "").strip()
-    if kind in {k.value for k in OrganisationKind}:
-        query = query.where(Organisation.kind == OrganisationKind(kind))
-    if status in {s.value for s in OrganisationStatus}:
-        query = query.where(Organisation.status == OrganisationStatus(status))
+    if kind:
+        query = query.where(Organisation.kind == kind)
+    if status:
+        query = query.where(Organisation.status == status)
     if search:
         query = query.where(func.lower(Organisation.name).like(f"%{search.lower()}%"))
     member_counts = dict(db.session.execute(
         select(User.organisation_id, func.count(User.id)).group_by(User.organisation_id)).all())
     return render_template("accounts/admin/organisations.html", organisations=db.session.scalars(query).all(),
                            member_counts=member_counts, kinds=list(OrganisationKind),
-                           statuses=list(OrganisationStatus), kind=kind, status=status, search=search)
+                           statuses=list(OrganisationStatus), kind=kind.value if kind else "",
+                           status=status.value if status else "", search=search)
 
 
 def _organisation_fields(form: OrganisationForm) -> dict:

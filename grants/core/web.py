@@ -64,3 +64,12 @@ def keeps_input_on_csrf_error(view):
     """
     view.keeps_input_on_csrf_error = True
     return view
+
+
+def enum_arg(name: str, enum_cls):
+    """The query-string filter ``name`` as a member of ``enum_cls``, or None if absent or unknown."""
+    raw = request.args.get(name, "")
+    try:
+        return enum_cls(raw) if raw else None
+    except ValueError:
+        return None

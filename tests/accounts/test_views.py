@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from grants.accounts.enums import OrganisationStatus, Role, UserStatus
+from grants.accounts.enums import OrganisationKind, OrganisationStatus, Role, UserStatus
 from grants.accounts.models import Organisation, User
 from grants.audit.models import AuditEvent
 from grants.extensions import db, limiter
@@ -282,3 +282,23 @@ def test_applicant_sees_own_organisation_but_not_another(client, make_user, make
     assert client.get(f"/organisations/{user.organisation_id}").status_code == 200
     assert client.get(f"/organisations/{other.id}").status_code == 404
     assert _events("access.denied")[-1].details["status"] == 404
+
+
+def test_admin_filters_users_by_role_status_and_search(client, make_user, login):
+    login(make_user(Role.ADMIN, full_name="Ada Admin"))
+    make_user(Role.REVIEWER, full_name="Rita Reviewer")
+    make_user(Role.APPLICANT, full_name="Paula Pending", status=UserStatus.PENDING)
+    page = client.get("/admin/users", query_string={"role": "reviewer"}).get_data(as_text=True)
+    assert "Rita Reviewer" in page and "Paula Pending" not in page
+    page = client.get("/admin/users", query_string={"status": "pending"}).get_data(as_text=True)
+    assert "Paula Pending" in page and "Rita Reviewer" not in page
+    page = client.get("/admin/users", query_string={"q": "rita", "status": "bogus"}).get_data(as_text=True)
+    assert "Rita Reviewer" in page and ">Ada Admin</a>" not in page
+
+
+def test_staff_filter_organisations_by_kind(client, make_user, make_organisation, login):
+    login(make_user(Role.PROGRAM_OFFICER))
+    make_organisation("Eastside Alliance", kind=OrganisationKind.COMMUNITY_NONPROFIT)
+    make_organisation("Riverside Medical")
+    page = client.get("/organisations", query_string={"kind": "community_nonprofit"}).get_data(as_text=True)
+    assert "Eastside Alliance" in page and "Riverside Medical" not in page
