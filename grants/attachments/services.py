@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from grants.attachments.filetypes import ALLOWED_LABEL, detect_file_type, extension_of
+from grants.attachments.filetypes import ALLOWED_EXTENSIONS, ALLOWED_LABEL, detect_file_type, extension_of
 from grants.attachments.models import StoredFile
 from grants.attachments.storage import Storage, get_storage
 from grants.core.errors import DomainError, StorageUnavailable
@@ -76,11 +76,14 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
     if size is not None and size > limit:
         raise DomainError(f"The file is larger than the limit of {limit // (1024 * 1024)} MB.")
     file_type = detect_file_type(stream)
-    if file_type is None:
+    # Any text sniffs as CSV, so an extension off the allow-list (.html, .txt) is refused as
+    # such rather than with advice to rename the file to .csv.
+    if file_type is None or extension_of(name) not in ALLOWED_EXTENSIONS:
         raise DomainError(f"“{name}” is not an accepted file type. Upload a {ALLOWED_LABEL} file.")
     if extension_of(name) not in file_type.extensions:
+        article = "an" if file_type.label[0] in "AEIOU" else "a"
         raise DomainError(
-            f"“{name}” contains a {file_type.label}, which does not match its extension. "
+            f"“{name}” contains {article} {file_type.label}, which does not match its extension. "
             f"Rename it to end in {file_type.extensions[0]} or upload the intended file."
         )
     storage = get_storage()
@@ -105,21 +108,39 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
 
 
 def _remember_uncommitted(storage: Storage, key: str) -> None:
-    db.session().info.setdefault(_UNCOMMITTED, []).append((storage, key))
+    # Each object belongs to the innermost transaction at upload time: it lives or dies with
+    # the row that transaction holds.
+    session = db.session()
+    transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+    session.info.setdefault(_UNCOMMITTED, []).append((transaction, storage, key))
 
 
 @event.listens_for(Session, "after_commit")
 def _uploads_committed(session: Session) -> None:
-    session.info.pop(_UNCOMMITTED, None)
+    # Fires for a released SAVEPOINT too, before it closes: its uploads now share the fate of
+    # the enclosing transaction. Only the root's commit makes them permanent.
+    pending = session.info.get(_UNCOMMITTED)
+    if not pending:
+        return
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is None or not committed.nested:
+        session.info.pop(_UNCOMMITTED, None)
+        return
+    session.info[_UNCOMMITTED] = [
+        (committed.parent if owner is committed else owner, storage, key) for owner, storage, key in pending
+    ]
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _delete_uploads_of_failed_transaction(session: Session, transaction) -> None:
-    # Runs after after_commit, so anything still listed belongs to a transaction that rolled
-    # back or was closed: its rows are gone, so its objects must go too.
-    if transaction.parent is not None or transaction.nested:
+    # Runs after after_commit, so uploads still listed against this transaction were not
+    # committed (it rolled back or was closed): their rows are gone, so their objects go too.
+    pending = session.info.get(_UNCOMMITTED)
+    if not pending:
         return
-    for storage, key in session.info.pop(_UNCOMMITTED, []):
+    failed = [(storage, key) for owner, storage, key in pending if owner is transaction]
+    session.info[_UNCOMMITTED] = [entry for entry in pending if entry[0] is not transaction]
+    for storage, key in failed:
         try:
             storage.delete(key)
         except StorageUnavailable:

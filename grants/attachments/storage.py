@@ -178,7 +178,9 @@ class S3Storage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except self._errors() as exc:
-            if isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
+            # Only "not found" means absent; an unreachable endpoint is not an answer.
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+            if code in {"404", "NoSuchKey", "NotFound"}:
                 return False
             raise StorageUnavailable("The file store is unavailable.") from exc
         return True
