@@ -11,8 +11,10 @@ config = context.config
 
 # Interpret the config file for Python logging.
 # This line sets up loggers basically.
-# Keep the app's loggers: migrations also run inside the app and its tests.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Configure logging only when nothing else has: inside the app (and its tests) fileConfig
+# would close the existing handlers and reset the root logger.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 

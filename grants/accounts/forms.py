@@ -39,12 +39,14 @@ class LoginForm(FlaskForm):
 class NewPasswordMixin:
     password = PasswordField(
         "New password",
-        validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
+        validators=[DataRequired("Choose a new password."),
+                    Length(min=MIN_PASSWORD_LENGTH, max=200,
+                           message=f"Choose a password of {MIN_PASSWORD_LENGTH} to 200 characters.")],
         description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase of a few words works well.",
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+                            validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ.")],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -60,9 +62,11 @@ class OrganisationFieldsMixin:
 
 
 class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
-    full_name = StringField("Full name", validators=[DataRequired(), Length(max=200)],
+    full_name = StringField("Full name", validators=[DataRequired("Give your full name."), Length(max=200)],
                             render_kw={"autocomplete": "name"})
-    email = EmailField("Work e-mail", validators=[DataRequired(), Email(), Length(max=254)],
+    email = EmailField("Work e-mail", validators=[DataRequired("Give your work e-mail address."),
+                                                  Email("Give a valid e-mail address, like name@example.org."),
+                                                  Length(max=254)],
                        render_kw={"autocomplete": "email"})
     password = NewPasswordMixin.password
     organisation_choice = RadioField(
