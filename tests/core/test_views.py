@@ -48,3 +48,9 @@ def test_pages_send_security_headers(client):
     headers = client.get("/").headers
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_form_fields_carry_no_empty_aria_attributes(client):
+    page = client.get("/register").get_data(as_text=True)
+    assert 'aria-describedby="None"' not in page and 'aria-invalid="None"' not in page
+    assert 'aria-describedby="password-help"' in page
