@@ -84,6 +84,9 @@ class Config:
 
     LOAD_DEMO_DATA = _env_bool("LOAD_DEMO_DATA", False)
 
+    # The time zone a new call starts in (an IANA name); each call may choose its own.
+    CALL_DEFAULT_TIME_ZONE = _env("CALL_DEFAULT_TIME_ZONE", "America/Chicago")
+
 
 class TestConfig(Config):
     TESTING = True

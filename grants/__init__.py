@@ -65,8 +65,10 @@ def _ensure_sqlite_directory(uri: str) -> None:
 def _import_models() -> None:
     # Every model module is imported before the metadata is used (migrations, create_all).
     import grants.accounts.models  # noqa: F401
+    import grants.applications.models  # noqa: F401
     import grants.attachments.models  # noqa: F401
     import grants.audit.models  # noqa: F401
+    import grants.calls.models  # noqa: F401
     import grants.notifications.models  # noqa: F401
 
 
@@ -88,12 +90,18 @@ def _configure_sqlite(engine) -> None:
 def _register_blueprints(app: Flask) -> None:
     from grants.accounts import admin_views, views  # noqa: F401 - routes register on import
     from grants.accounts.blueprint import bp as accounts_bp
+    from grants.applications import collaboration_views, intake_views  # noqa: F401
+    from grants.applications import views as application_views  # noqa: F401
+    from grants.applications.blueprint import bp as applications_bp
     from grants.audit.views import bp as audit_bp
+    from grants.calls.views import bp as calls_bp
     from grants.core.views import bp as core_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(calls_bp)
+    app.register_blueprint(applications_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -179,6 +187,19 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("when")
     def format_instant(value, fmt: str = "%d %b %Y %H:%M UTC"):
         return value.strftime(fmt) if value else "—"
+
+    from grants.core.markup import render_markdown
+    from grants.core.money import format_money
+    from grants.core.timezones import format_local
+
+    app.add_template_filter(format_money, "money")
+    # {{ call.closes_at|in_zone(call.time_zone) }}: "15 January 2027, 5:00 PM CST"
+    app.add_template_filter(format_local, "in_zone")
+    app.add_template_filter(render_markdown, "markdown")
+
+    from grants.applications.permissions import can_start_application
+
+    app.add_template_global(can_start_application, "can_start_application")
 
 
 def _security_headers(response):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -9,6 +11,11 @@ from sqlalchemy import func, select
 from grants.accounts import services
 from grants.accounts.enums import OrganisationKind, OrganisationStatus, Role
 from grants.accounts.models import Organisation, User
+from grants.calls import services as calls
+from grants.calls.enums import DocumentScope
+from grants.calls.models import CallDocument, CallQuestion, MilestoneTemplate, OutcomeMetric, RubricCriterion
+from grants.core.timezones import in_zone, local_instant
+from grants.core.types import utcnow
 from grants.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data.")
@@ -61,6 +68,180 @@ def load_demo_data() -> None:
         new_organisation=dict(name="Harbor Food Bank", kind=OrganisationKind.COMMUNITY_NONPROFIT,
                               city="Springfield", region="IL"),
     )
+    officer = services.find_user_by_email("officer@grants.example")
+    load_demo_calls(officer)
+
+
+# --- calls: one at each stage, dated around the day the demo is loaded ------------------
+
+ZONE = "America/Chicago"
+COMMUNITY_KINDS = [OrganisationKind.COMMUNITY_NONPROFIT, OrganisationKind.PUBLIC_HEALTH_AGENCY,
+                   OrganisationKind.SOCIAL_SERVICE_AGENCY]
+
+
+def _day(offset_days: int, hour: int, today: date) -> datetime:
+    """``hour``:00 in Chicago, ``offset_days`` from ``today``."""
+    return local_instant(today + timedelta(days=offset_days), time(hour), ZONE)
+
+
+def _dollars(amount: int) -> int:
+    return amount * 100
+
+
+MODEL_CALL = dict(
+    title="Community Trust Partnerships 2027",
+    summary="Up to $250,000 over two years for a member institution and at least two community partners "
+            "to build trust and two-way communication with a community they serve together.",
+    description=(
+        "The Community Health Trust Fund invites joint applications from academic medical institutions and "
+        "their community partners to build **lasting, two-way communication** between health researchers and "
+        "the communities they serve.\n\n"
+        "## What we fund\n\n"
+        "- Community advisory boards with real decision-making power and paid members\n"
+        "- Training and support for *trusted messengers*: barbers, faith leaders, promotoras, peer navigators\n"
+        "- Listening sessions whose findings change how the institution communicates and does research\n"
+        "- Shared plans to report research results back to the community in plain language\n\n"
+        "## What we expect\n\n"
+        "Partnerships in which community organisations lead, not only advise: at least 40% of the budget goes "
+        "to community partners, and each partner signs off on the application. Read our "
+        "[partnership principles](https://grants.example/principles) before you apply."
+    ),
+    eligibility=(
+        "- The lead applicant is a **member institution** (an academic medical centre or school of medicine).\n"
+        "- At least two partners are community nonprofits, public-health agencies or social-service agencies.\n"
+        "- Projects serve communities in Illinois, Indiana or Wisconsin.\n"
+        "- An organisation may lead one application, and be a partner on any number."
+    ),
+    award_floor_cents=_dollars(50_000), award_ceiling_cents=_dollars(250_000),
+    total_funds_cents=_dollars(1_000_000), expected_awards=5,
+    lead_kinds=[OrganisationKind.MEMBER_INSTITUTION], partner_kinds=COMMUNITY_KINDS,
+    min_partners=2, min_community_share_percent=40, requires_partner_signoff=True,
+)
+MODEL_ITEMS = [
+    (CallQuestion, dict(prompt="Describe the community you will work with and the trust gaps you have heard about.",
+                        help_text="Whose voices shaped this description? Cite listening sessions, surveys or "
+                                  "partner experience rather than national figures alone.",
+                        word_limit=750, is_required=True)),
+    (CallQuestion, dict(prompt="How will the partners share decisions, money and credit?",
+                        help_text="Describe governance, how community partners are paid, and how disagreements "
+                                  "are resolved.", word_limit=1000, is_required=True)),
+    (CallQuestion, dict(prompt="How will you know communication has become two-way, and what will last after "
+                               "the grant?", help_text="Name the outcome metrics you will report and your plan to "
+                                                       "sustain the work.", word_limit=750, is_required=True)),
+    (CallDocument, dict(name="Letter of commitment", help_text="Signed by an executive of the partner, stating "
+                        "its role and its share of the budget.", scope=DocumentScope.PER_PARTNER, is_required=True)),
+    (CallDocument, dict(name="Budget justification", help_text="One to three pages explaining each budget line.",
+                        scope=DocumentScope.PER_APPLICATION, is_required=True)),
+    (CallDocument, dict(name="Biographical sketches of key personnel", help_text="One PDF with all sketches, "
+                        "two pages each at most.", scope=DocumentScope.PER_APPLICATION, is_required=True)),
+    (CallDocument, dict(name="Letters of support", help_text="From community members or leaders outside the "
+                        "partnership.", scope=DocumentScope.PER_APPLICATION, is_required=False)),
+    (RubricCriterion, dict(name="Community need and voice", description="The need is described by the community "
+                           "itself; the trust gaps are specific.", weight=25, scale_min=1, scale_max=5,
+                           anchors="1 = generic; 3 = specific but from the institution's view; "
+                                   "5 = specific and in the community's own words")),
+    (RubricCriterion, dict(name="Strength and equity of the partnership", description="Shared governance, fair "
+                           "pay for community partners, a history of working together.", weight=30,
+                           scale_min=1, scale_max=5, anchors="1 = advisory only; 5 = community partners co-lead")),
+    (RubricCriterion, dict(name="Approach to two-way communication", description="Activities are feasible and "
+                           "information flows both ways.", weight=20, scale_min=1, scale_max=5, anchors="")),
+    (RubricCriterion, dict(name="Outcomes and evaluation", description="Realistic targets for the call's outcome "
+                           "metrics and a credible way to measure them.", weight=15, scale_min=1, scale_max=5,
+                           anchors="")),
+    (RubricCriterion, dict(name="Sustainability", description="What continues after the grant, and who pays for it.",
+                           weight=10, scale_min=1, scale_max=5, anchors="")),
+    (OutcomeMetric, dict(name="Community members reached", unit="people")),
+    (OutcomeMetric, dict(name="Trusted messengers trained", unit="people")),
+    (OutcomeMetric, dict(name="Listening sessions held", unit="sessions")),
+    (OutcomeMetric, dict(name="Research findings reported back to the community", unit="reports")),
+    (MilestoneTemplate, dict(name="Partnership launch and workplan", offset_days=60, payment_share_percent=40)),
+    (MilestoneTemplate, dict(name="Twelve-month progress report", offset_days=365, payment_share_percent=40)),
+    (MilestoneTemplate, dict(name="Final report", offset_days=730, payment_share_percent=20)),
+]
+
+SMALL_ITEMS = [
+    (CallQuestion, dict(prompt="What do you want to learn from the community, and how will you ask?",
+                        help_text="", word_limit=500, is_required=True)),
+    (CallQuestion, dict(prompt="Who will share what you learn, and with whom?", help_text="", word_limit=500,
+                        is_required=True)),
+    (CallDocument, dict(name="Letter of commitment", help_text="From each partner.", scope=DocumentScope.PER_PARTNER,
+                        is_required=True)),
+    (RubricCriterion, dict(name="Community engagement", description="", weight=50, scale_min=1, scale_max=5,
+                           anchors="")),
+    (RubricCriterion, dict(name="Feasibility", description="", weight=30, scale_min=1, scale_max=5, anchors="")),
+    (RubricCriterion, dict(name="Sharing what is learnt", description="", weight=20, scale_min=1, scale_max=5,
+                           anchors="")),
+    (OutcomeMetric, dict(name="Listening sessions held", unit="sessions")),
+    (OutcomeMetric, dict(name="Community members reached", unit="people")),
+    (MilestoneTemplate, dict(name="Start-up", offset_days=30, payment_share_percent=50)),
+    (MilestoneTemplate, dict(name="Final report", offset_days=365, payment_share_percent=50)),
+]
+
+
+def _small_call(title: str, summary: str) -> dict:
+    return dict(
+        title=title, summary=summary,
+        description="Small grants for listening to a community and sharing back what was heard.\n\n"
+                    "One member institution works with at least one community partner.",
+        eligibility="Member institutions in Illinois, with at least one community partner.",
+        award_floor_cents=_dollars(25_000), award_ceiling_cents=_dollars(75_000),
+        total_funds_cents=_dollars(300_000), expected_awards=5,
+        lead_kinds=[OrganisationKind.MEMBER_INSTITUTION], partner_kinds=COMMUNITY_KINDS,
+        min_partners=1, min_community_share_percent=30, requires_partner_signoff=True,
+    )
+
+
+def _create_call(officer: User, fields: dict, items: list, *, opens_at, closes_at) -> object:
+    call = calls.create_call(created_by=officer, time_zone=ZONE, opens_at=opens_at, closes_at=closes_at, **fields)
+    for item_type, item_fields in items:
+        calls.add_call_item(call, item_type, changed_by=officer, **item_fields)
+    return call
+
+
+def load_demo_calls(officer: User) -> None:
+    """A call open now (the model programme), one opening soon, one closed, a draft, an archived one."""
+    now = utcnow()
+    today = in_zone(now, ZONE).date()
+
+    model = _create_call(officer, MODEL_CALL, MODEL_ITEMS, opens_at=_day(-21, 9, today), closes_at=_day(45, 17, today))
+    calls.publish_call(model, published_by=officer, now=now)
+
+    upcoming = _create_call(
+        officer, _small_call("Listening to Rural Communities 2027",
+                             "Up to $75,000 for a year of listening sessions in rural Illinois, led by a member "
+                             "institution with a community partner."),
+        SMALL_ITEMS, opens_at=_day(30, 9, today), closes_at=_day(100, 17, today))
+    calls.publish_call(upcoming, published_by=officer, now=now)
+
+    # Published while it was open, as it would have been; it has since closed.
+    closed = _create_call(
+        officer, _small_call("Vaccine Confidence Community Grants 2026",
+                             "Up to $75,000 for community-led conversations about vaccines."),
+        SMALL_ITEMS, opens_at=_day(-120, 9, today), closes_at=_day(-30, 17, today))
+    calls.publish_call(closed, published_by=officer, now=closed.opens_at - timedelta(days=7))
+    closed.published_at = closed.opens_at - timedelta(days=7)
+
+    archived = _create_call(
+        officer, _small_call("Community Listening Pilot 2025", "The pilot round of listening grants."),
+        SMALL_ITEMS, opens_at=_day(-500, 9, today), closes_at=_day(-420, 17, today))
+    calls.publish_call(archived, published_by=officer, now=archived.opens_at - timedelta(days=7))
+    calls.archive_call(archived, archived_by=officer, now=now)
+    archived.published_at = archived.opens_at - timedelta(days=7)
+
+    # A draft still being written: the officer's checklist shows what it lacks.
+    draft = calls.create_call(
+        created_by=officer, time_zone=ZONE, title="Maternal Health Community Partnerships 2028",
+        summary="Partnerships between member institutions and community doulas, midwives and family "
+                "services to improve maternal health communication.",
+        description="A draft: the programme team is still writing this call.",
+        lead_kinds=[OrganisationKind.MEMBER_INSTITUTION], partner_kinds=COMMUNITY_KINDS, min_partners=2,
+        min_community_share_percent=40, requires_partner_signoff=True,
+        award_ceiling_cents=_dollars(200_000), total_funds_cents=_dollars(800_000))
+    calls.add_call_item(draft, CallQuestion, changed_by=officer,
+                        prompt="Describe the families you will work with.", help_text="", word_limit=750,
+                        is_required=True)
+    calls.add_call_item(draft, MilestoneTemplate, changed_by=officer, name="Launch", offset_days=30,
+                        payment_share_percent=50)
 
 
 def demo_logins_table() -> str:

@@ -135,6 +135,7 @@ def login(client):
 
 def fresh(obj):
     """The object as the database has it now (after requests changed it)."""
+    db.session.flush()
     db.session.expire_all()
     return db.session.get(type(obj), obj.id)
 
@@ -147,6 +148,8 @@ def outbox():
     from grants.notifications.models import OutboxMessage
 
     def read(**filters):
+        # Flush first: expiring would otherwise drop this test's own unflushed changes.
+        db.session.flush()
         db.session.expire_all()
         query = select(OutboxMessage).order_by(OutboxMessage.id)
         for key, value in filters.items():

@@ -14,7 +14,9 @@ import pytest
 
 from grants.accounts.enums import OrganisationKind, Role, UserStatus
 from grants.accounts.services import add_organisation_document
+from grants.applications.services import start_application
 from grants.extensions import db
+from tests.calls.factories import build_call
 
 OK, LOGIN = "ok", "login"
 ACTORS = ("anonymous", "applicant", "other_organisation", "reviewer", "program_officer", "admin")
@@ -44,6 +46,16 @@ STAFF_ONLY = only("program_officer", "admin")
 # The applicant's own organisation: its members and funder staff see it; anyone else gets a 404.
 OWN_ORGANISATION = {**signed_in(404), "applicant": OK, "program_officer": OK, "admin": OK}
 EDIT_OWN_ORGANISATION = {**signed_in(404), "applicant": 403, "program_officer": 403, "admin": OK}
+# A draft call: funder staff manage it; to anyone else it does not exist. A published call is
+# public, so managing it is refused openly.
+DRAFT_CALL_STAFF = {**signed_in(404), "program_officer": OK, "admin": OK}
+PUBLISHED_CALL_STAFF = {**signed_in(403), "program_officer": OK, "admin": OK}
+# A submitted application: its owner and funder staff see it; to anyone else it does not exist.
+SUBMITTED_APPLICATION = {**signed_in(404), "applicant": OK, "program_officer": OK, "admin": OK}
+# A submitted application's content is frozen: changing it is refused to those who can see it.
+SUBMITTED_READ_ONLY = {**SUBMITTED_APPLICATION, "applicant": 403, "program_officer": 403, "admin": 403}
+# A draft is private to its owner (and collaborators): even funder staff do not see it.
+OWN_DRAFT = {**signed_in(404), "applicant": OK}
 
 MATRIX: dict[str, Route] = {
     "static": Route("GET", lambda w: "/static/css/grants.css", everyone(OK)),
@@ -80,6 +92,87 @@ MATRIX: dict[str, Route] = {
     "accounts.download_organisation_document": Route(
         "GET", lambda w: f"/organisations/{w.organisation.id}/documents/{w.document.id}", OWN_ORGANISATION),
     "audit.log": Route("GET", lambda w: "/audit/", STAFF_ONLY),
+    "calls.list_calls": Route("GET", lambda w: "/calls", everyone(OK)),
+    "calls.call_detail": Route("GET", lambda w: f"/calls/{w.draft_call.id}",
+                               {**everyone(404), "program_officer": OK, "admin": OK}),
+    "calls.manage_calls": Route("GET", lambda w: "/manage/calls", STAFF_ONLY),
+    "calls.new_call": Route("GET", lambda w: "/manage/calls/new", STAFF_ONLY),
+    "calls.manage_call": Route("GET", lambda w: f"/manage/calls/{w.draft_call.id}", DRAFT_CALL_STAFF),
+    "calls.edit_call": Route("GET", lambda w: f"/manage/calls/{w.draft_call.id}/edit", DRAFT_CALL_STAFF),
+    "calls.edit_rules": Route("GET", lambda w: f"/manage/calls/{w.published_call.id}/rules", PUBLISHED_CALL_STAFF),
+    "calls.preview_call": Route("GET", lambda w: f"/manage/calls/{w.draft_call.id}/preview", DRAFT_CALL_STAFF),
+    "calls.publish_call": Route("POST", lambda w: f"/manage/calls/{w.draft_call.id}/publish", DRAFT_CALL_STAFF),
+    "calls.archive_call": Route("POST", lambda w: f"/manage/calls/{w.published_call.id}/archive",
+                                PUBLISHED_CALL_STAFF),
+    "calls.new_item": Route("GET", lambda w: f"/manage/calls/{w.draft_call.id}/questions/new", DRAFT_CALL_STAFF),
+    "calls.edit_item": Route("GET", lambda w: f"/manage/calls/{w.draft_call.id}/documents/"
+                                              f"{w.draft_call.documents[0].id}", DRAFT_CALL_STAFF),
+    "calls.remove_item": Route("POST", lambda w: f"/manage/calls/{w.draft_call.id}/criteria/"
+                                                 f"{w.draft_call.criteria[0].id}/remove", DRAFT_CALL_STAFF),
+    "calls.move_item": Route("POST", lambda w: f"/manage/calls/{w.published_call.id}/questions/"
+                                               f"{w.published_call.questions[0].id}/move", PUBLISHED_CALL_STAFF),
+    # The applicant's own pages: starting from an open call (led by a member institution, so
+    # the community nonprofit's applicant may not), the draft's sections, submitting, withdrawing.
+    "applications.start_application": Route(
+        "GET", lambda w: f"/calls/{w.submitted_application.call_id}/apply", {**signed_in(403), "applicant": OK}),
+    "applications.my_applications": Route("GET", lambda w: "/applications", signed_in(OK)),
+    "applications.application_detail": Route("GET", lambda w: f"/applications/{w.draft_application.id}", OWN_DRAFT),
+    "applications.edit_overview": Route("GET", lambda w: f"/applications/{w.draft_application.id}/overview",
+                                        OWN_DRAFT),
+    "applications.edit_answers": Route("GET", lambda w: f"/applications/{w.draft_application.id}/answers",
+                                       OWN_DRAFT),
+    "applications.partners": Route("GET", lambda w: f"/applications/{w.draft_application.id}/partners", OWN_DRAFT),
+    "applications.budget": Route("GET", lambda w: f"/applications/{w.draft_application.id}/budget", OWN_DRAFT),
+    "applications.submit_application": Route("POST", lambda w: f"/applications/{w.draft_application.id}/submit",
+                                             OWN_DRAFT),
+    "applications.edit_partner": Route(
+        "GET", lambda w: f"/applications/{w.submitted_application.id}/partners/"
+                         f"{w.submitted_application.partners[0].id}/edit", SUBMITTED_READ_ONLY),
+    "applications.remove_partner": Route(
+        "POST", lambda w: f"/applications/{w.submitted_application.id}/partners/"
+                          f"{w.submitted_application.partners[0].id}/remove", SUBMITTED_READ_ONLY),
+    "applications.edit_budget_line": Route(
+        "GET", lambda w: f"/applications/{w.submitted_application.id}/budget/"
+                         f"{w.submitted_application.budget_lines[0].id}/edit", SUBMITTED_READ_ONLY),
+    "applications.remove_budget_line": Route(
+        "POST", lambda w: f"/applications/{w.submitted_application.id}/budget/"
+                          f"{w.submitted_application.budget_lines[0].id}/remove", SUBMITTED_READ_ONLY),
+    "applications.withdraw_application": Route(
+        "POST", lambda w: f"/applications/{w.submitted_application.id}/withdraw",
+        {**SUBMITTED_APPLICATION, "program_officer": 403, "admin": 403}),
+    # Intake: funder staff only, whatever the applicant's relationship to the application.
+    "applications.intake": Route("GET", lambda w: f"/manage/calls/{w.submitted_application.call_id}/applications",
+                                 STAFF_ONLY),
+    "applications.intake_csv": Route(
+        "GET", lambda w: f"/manage/calls/{w.submitted_application.call_id}/applications.csv", STAFF_ONLY),
+    "applications.intake_partners_csv": Route(
+        "GET", lambda w: f"/manage/calls/{w.submitted_application.call_id}/partners.csv", STAFF_ONLY),
+    "applications.intake_application": Route("GET", lambda w: f"/manage/applications/{w.submitted_application.id}",
+                                             STAFF_ONLY),
+    "applications.screen": Route("POST", lambda w: f"/manage/applications/{w.submitted_application.id}/screen",
+                                 STAFF_ONLY),
+    # Documents, people and sign-off of the applicant's submitted application: its owner and
+    # funder staff see them; nobody can change a submitted application's files; only the owner
+    # manages people; to anyone else the application does not exist.
+    "applications.documents": Route("GET", lambda w: f"/applications/{w.submitted_application.id}/documents",
+                                    SUBMITTED_APPLICATION),
+    "applications.upload_document": Route(
+        "POST", lambda w: f"/applications/{w.submitted_application.id}/documents/"
+                          f"{w.submitted_application.call.documents[0].id}",
+        {**SUBMITTED_APPLICATION, "applicant": 403, "program_officer": 403, "admin": 403}),
+    "applications.download_document": Route(
+        "GET", lambda w: f"/applications/{w.submitted_application.id}/documents/file/"
+                         f"{w.submitted_application.documents[0].id}", SUBMITTED_APPLICATION),
+    "applications.collaborators": Route(
+        "GET", lambda w: f"/applications/{w.submitted_application.id}/collaborators", SUBMITTED_APPLICATION),
+    "applications.revoke_collaborator": Route(
+        "POST", lambda w: f"/applications/{w.submitted_application.id}/collaborators/"
+                          f"{w.submitted_application.collaborators[0].id}/revoke",
+        {**SUBMITTED_APPLICATION, "program_officer": 403, "admin": 403}),
+    "applications.accept_invitation": Route("GET", lambda w: "/invitations/not-a-token", signed_in(404)),
+    "applications.partner_sign_off": Route(
+        "GET", lambda w: f"/applications/{w.submitted_application.id}/partners/"
+                         f"{w.submitted_application.partners[0].id}/sign-off", SUBMITTED_APPLICATION),
 }
 
 
@@ -93,6 +186,10 @@ class World:
     pending: object
     organisation: object
     document: object
+    draft_call: object
+    published_call: object
+    submitted_application: object = None  # the applicant's, with two partners of its own
+    draft_application: object = None  # the applicant's, to the same call
 
 
 @pytest.fixture
@@ -102,19 +199,34 @@ def world(make_user, make_organisation):
     applicant = make_user(Role.APPLICANT, organisation=organisation)
     document = add_organisation_document(organisation, title="Registration", stream=BytesIO(b"%PDF-1.7\n%%EOF\n"),
                                          filename="registration.pdf", uploaded_by=applicant)
+    program_officer = make_user(Role.PROGRAM_OFFICER, organisation=funder)
     world = World(
         applicant=applicant,
         other_organisation=make_user(Role.APPLICANT, organisation=make_organisation("Eastside Alliance",
                                                                                     kind=OrganisationKind.COMMUNITY_NONPROFIT)),
         reviewer=make_user(Role.REVIEWER, organisation=make_organisation("Northgate University")),
-        program_officer=make_user(Role.PROGRAM_OFFICER, organisation=funder),
+        program_officer=program_officer,
         admin=make_user(Role.ADMIN, organisation=funder),
         pending=make_user(status=UserStatus.PENDING),
         organisation=organisation,
         document=document,
+        draft_call=build_call(program_officer, title="Unannounced draft call"),
+        published_call=build_call(program_officer, title="Published open call", publish=True),
     )
+    world.submitted_application = _submitted_application(applicant, make_user, make_organisation)
+    world.draft_application = start_application(world.submitted_application.call, owner=applicant,
+                                                title="A draft in progress")
     db.session.commit()
     return world
+
+
+def _submitted_application(owner, make_user, make_organisation):
+    from tests.applications.fixtures import make_application, make_call
+
+    partners = [make_user(Role.APPLICANT, organisation=make_organisation(f"Matrix partner {kind.value}", kind=kind))
+                for kind in (OrganisationKind.COMMUNITY_NONPROFIT, OrganisationKind.PUBLIC_HEALTH_AGENCY)]
+    return make_application(make_call(title="Call with a submitted application"), owner, submitted=True,
+                            partner_users=partners)
 
 
 def test_every_route_is_in_the_matrix(app):
@@ -145,5 +257,6 @@ def test_route_answers_each_kind_of_user(client, login, world, endpoint, actor):
         if route.expect[actor] in (403, 404):
             # A refusal never carries the object's content.
             assert world.organisation.name not in response.get_data(as_text=True)
+            assert world.draft_call.title not in response.get_data(as_text=True)
     finally:
         response.close()

@@ -1,9 +1,13 @@
-"""The base form: one place that turns a rejected CSRF token into a message on the form."""
+"""The base form (one place that turns a rejected CSRF token into a message on the form) and
+fields every domain uses."""
 
 from __future__ import annotations
 
 from flask import g
 from flask_wtf import FlaskForm
+from wtforms import StringField
+
+from grants.core.money import format_money, parse_money
 
 CSRF_MESSAGE = ("This form had expired, so nothing was saved. Your entries are kept below: "
                 "check them and submit again.")
@@ -19,3 +23,24 @@ class BaseForm(FlaskForm):
         if self.meta.csrf and "csrf_token" in self.errors:
             self.form_errors.append(CSRF_MESSAGE)
         return ok
+
+
+class MoneyField(StringField):
+    """An amount typed in dollars ("250,000", "$1,500.50"); ``data`` is whole cents or None.
+
+    What was typed is shown again as typed when the form comes back with errors.
+    """
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = None
+        if valuelist and valuelist[0].strip():
+            self.data = parse_money(valuelist[0])  # its ValueError becomes the field's error
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_money(self.data, symbol=False, empty="")

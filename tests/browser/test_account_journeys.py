@@ -252,7 +252,7 @@ def test_navigation_follows_the_role_and_errors_are_friendly(page: Page, live_se
     response = page.goto("/admin/users")
     expect(page).to_have_url(re.compile(r"/login\?next=%2Fadmin%2Fusers"))
     expect(page.get_by_role("status")).to_contain_text("Log in to see this page.")
-    assert nav_labels(page) == ["Home"]
+    assert nav_labels(page) == ["Home", "Funding calls"]
     shot("anonymous-sent-to-login")
 
     # A missing page.
@@ -264,7 +264,7 @@ def test_navigation_follows_the_role_and_errors_are_friendly(page: Page, live_se
 
     # An applicant sees only their own sections and is refused admin pages kindly.
     log_in(page, "applicant@riverside.example")
-    assert nav_labels(page) == ["Home", "My organisation"]
+    assert nav_labels(page) == ["Home", "Funding calls", "My applications", "My organisation"]
     shot("home-applicant")
     response = page.goto("/admin/users")
     assert response.status == 403
@@ -277,14 +277,16 @@ def test_navigation_follows_the_role_and_errors_are_friendly(page: Page, live_se
 
     # A program officer sees organisations and the audit log, not user management.
     log_in(page, OFFICER)
-    assert nav_labels(page) == ["Home", "My organisation", "Organisations", "Audit log"]
+    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Organisations",
+                               "Audit log"]
     log_out(page)
 
     # The admin sees everything, and a login from a protected page returns there.
     page.goto("/admin/users")
     log_in(page, ADMIN)
     expect(page).to_have_url(re.compile(r"/admin/users$"))
-    assert nav_labels(page) == ["Home", "My organisation", "Organisations", "Users", "Registrations", "Audit log"]
+    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Organisations", "Users",
+                               "Registrations", "Audit log"]
     expect(main_nav(page).get_by_role("link", name="Users")).to_have_attribute("aria-current", "page")
 
 

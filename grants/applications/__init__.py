@@ -1,0 +1,1 @@
+"""Applications: joint proposals by a lead organisation and its partners, from draft to screening."""

@@ -1,0 +1,57 @@
+"""States and kinds of the applications domain."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ApplicationStatus(enum.Enum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    SCREENED_OUT = "screened_out"
+    IN_REVIEW = "in_review"
+    AWARDED = "awarded"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# draft → submitted → (withdrawn | screened out | in review) → (awarded | declined)
+APPLICATION_TRANSITIONS = {
+    ApplicationStatus.DRAFT: frozenset({ApplicationStatus.SUBMITTED}),
+    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.WITHDRAWN, ApplicationStatus.SCREENED_OUT,
+                                            ApplicationStatus.IN_REVIEW}),
+    ApplicationStatus.IN_REVIEW: frozenset({ApplicationStatus.AWARDED, ApplicationStatus.DECLINED}),
+    ApplicationStatus.WITHDRAWN: frozenset(),
+    ApplicationStatus.SCREENED_OUT: frozenset(),
+    ApplicationStatus.AWARDED: frozenset(),
+    ApplicationStatus.DECLINED: frozenset(),
+}
+
+
+class BudgetCategory(enum.Enum):
+    PERSONNEL = "personnel"
+    FRINGE = "fringe"
+    TRAVEL = "travel"
+    SUPPLIES = "supplies"
+    CONTRACTUAL = "contractual"
+    OTHER = "other"
+    INDIRECT = "indirect"
+
+    @property
+    def label(self) -> str:
+        return {"personnel": "Personnel", "fringe": "Fringe benefits", "travel": "Travel",
+                "supplies": "Supplies", "contractual": "Contractual / subaward", "other": "Other",
+                "indirect": "Indirect costs"}[self.value]
+
+
+class CollaboratorRole(enum.Enum):
+    EDITOR = "editor"
+    VIEWER = "viewer"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()

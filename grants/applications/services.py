@@ -1,0 +1,597 @@
+"""Application rules: starting, editing, partners and budget, the checklist, submission,
+withdrawal and screening.
+
+Every function changes objects and records audit events; none commits. Editing functions
+take the ``expected_version`` the editor's form was built from and refuse (StaleEdit) when
+someone saved the application since, so nobody overwrites anyone else silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from grants.accounts.enums import OrganisationKind, OrganisationStatus
+from grants.accounts.models import Organisation
+from grants.accounts.services import normalise_email, propose_organisation
+from grants.applications.enums import APPLICATION_TRANSITIONS, ApplicationStatus, BudgetCategory
+from grants.applications.models import Answer, Application, BudgetLine, Partner, ReferenceCounter, count_words
+from grants.audit.services import record_event
+from grants.calls.enums import DocumentScope
+from grants.core.errors import DomainError, PermissionDenied, StaleEdit
+from grants.core.lifecycle import apply_transition
+from grants.core.money import format_money
+from grants.core.timezones import format_local
+from grants.core.types import utcnow
+from grants.core.urls import external_url
+from grants.extensions import db
+from grants.notifications.services import queue_email
+
+STALE_MESSAGE = ("Someone else saved this application after you opened this page, so your change was not "
+                 "saved. What you typed is kept below: reload the section to see their version, then apply "
+                 "your change again.")
+
+
+def check_version(application: Application, expected_version: int | None) -> None:
+    if expected_version is not None and int(expected_version) != application.version:
+        raise StaleEdit(STALE_MESSAGE)
+
+
+def _require_draft(application: Application) -> None:
+    if not application.is_draft:
+        raise DomainError(f"This application is {application.status.label.lower()}; its content can no longer "
+                          "change.")
+
+
+def _touch(application: Application) -> None:
+    # Any change to a part counts as a change of the application (its version goes up).
+    application.updated_at = utcnow()
+
+
+def _begin_edit(application: Application, expected_version: int | None) -> None:
+    _require_draft(application)
+    check_version(application, expected_version)
+    _touch(application)
+
+
+# --- starting and the overview ----------------------------------------------------------
+
+def start_application(call, *, owner, title: str, now: datetime | None = None) -> Application:
+    """A DRAFT application to ``call`` led by the owner's organisation."""
+    from grants.applications.permissions import can_start_application
+
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("Give the project a working title; you can change it later.")
+    if not call.is_published or not call.is_open(now):
+        raise DomainError("This call is not open for applications.")
+    if not can_start_application(owner, call):
+        kinds = ", ".join(kind.label.lower() for kind in call.allowed_lead_kinds) or "an eligible organisation"
+        raise PermissionDenied(f"Applications to this call are led by a {kinds}; "
+                               f"{owner.organisation.name} cannot lead one.")
+    application = Application(call=call, lead_organisation=owner.organisation, owner=owner, title=title[:250])
+    db.session.add(application)
+    db.session.flush()
+    record_event("application.started", actor=owner, target=application, details={"call_id": call.id})
+    return application
+
+
+def update_overview(application: Application, *, editor, expected_version: int | None, title: str,
+                    summary: str) -> None:
+    _begin_edit(application, expected_version)
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("Give the project a title.")
+    changes = {}
+    if title != application.title:
+        changes["title"] = {"from": application.title, "to": title}
+    if summary != application.summary:
+        changes["summary"] = "changed"
+    application.title, application.summary = title[:250], summary or ""
+    record_event("application.overview_saved", actor=editor, target=application, details=changes)
+
+
+def word_limit_problems(application: Application, texts: dict[int, str]) -> dict[int, str]:
+    """Per question id, the refusal for an answer over its word limit."""
+    problems = {}
+    for question in application.call.questions:
+        words = count_words(texts.get(question.id, ""))
+        if question.word_limit and words > question.word_limit:
+            problems[question.id] = (f"This answer has {words} words; the limit is {question.word_limit}. "
+                                     f"Shorten it by {words - question.word_limit}.")
+    return problems
+
+
+def save_answers(application: Application, *, editor, expected_version: int | None, texts: dict[int, str]) -> None:
+    """Save the narrative answers. Refuses the whole save (nothing changes) when any answer is
+    over its question's word limit: the limit is enforced here, not only in the browser."""
+    _begin_edit(application, expected_version)
+    problems = word_limit_problems(application, texts)
+    if problems:
+        raise AnswersTooLong(problems)
+    changed = []
+    for question in application.call.questions:
+        if question.id not in texts:
+            continue
+        text = texts[question.id].strip()
+        answer = application.answer_to(question.id)
+        if answer is None:
+            answer = Answer(question=question, text="")
+            application.answers.append(answer)
+        if answer.text != text:
+            answer.text = text
+            changed.append(question.id)
+    record_event("application.answers_saved", actor=editor, target=application, details={"questions": changed})
+
+
+class AnswersTooLong(DomainError):
+    def __init__(self, problems: dict[int, str]):
+        super().__init__("Some answers are over their word limit; nothing was saved.")
+        self.problems = problems
+
+
+# --- partners ---------------------------------------------------------------------------
+
+def _partner_organisation(application: Application, organisation: Organisation | None,
+                          new_organisation: dict | None) -> Organisation:
+    if organisation is None:
+        if not new_organisation or not (new_organisation.get("name") or "").strip():
+            raise DomainError("Choose the partner organisation, or give the name of a new one.")
+        # A partner new to the system is recorded as proposed; an admin approves it later.
+        organisation = propose_organisation(**new_organisation)
+    elif organisation.status is OrganisationStatus.REJECTED:
+        raise DomainError(f"{organisation.name} cannot be a partner.")
+    if organisation.id == application.lead_organisation_id:
+        raise DomainError(f"{organisation.name} leads this application; add other organisations as partners.")
+    if any(p.organisation_id == organisation.id for p in application.partners):
+        raise DomainError(f"{organisation.name} is already a partner on this application.")
+    return organisation
+
+
+def _contact(contact_name: str, contact_email: str) -> tuple[str, str]:
+    name, email = " ".join((contact_name or "").split()), normalise_email(contact_email or "")
+    if not name or "@" not in email:
+        raise DomainError("Give the partner's contact person and their e-mail address.")
+    return name, email
+
+
+def add_partner(application: Application, *, editor, expected_version: int | None,
+                organisation: Organisation | None = None, new_organisation: dict | None = None,
+                contact_name: str, contact_email: str, role_in_project: str) -> Partner:
+    _begin_edit(application, expected_version)
+    name, email = _contact(contact_name, contact_email)
+    organisation = _partner_organisation(application, organisation, new_organisation)
+    partner = Partner(organisation=organisation, contact_name=name, contact_email=email,
+                      role_in_project=(role_in_project or "").strip())
+    application.partners.append(partner)
+    db.session.flush()
+    record_event("application.partner_added", actor=editor, target=application,
+                 details={"partner_id": partner.id, "organisation": organisation.name, "contact": email})
+    return partner
+
+
+def update_partner(partner: Partner, *, editor, expected_version: int | None, contact_name: str,
+                   contact_email: str, role_in_project: str) -> None:
+    """Change the partner's section; a change clears the partner's sign-off."""
+    application = partner.application
+    _begin_edit(application, expected_version)
+    name, email = _contact(contact_name, contact_email)
+    role = (role_in_project or "").strip()
+    if (name, email, role) == (partner.contact_name, partner.contact_email, partner.role_in_project):
+        return
+    partner.contact_name, partner.contact_email, partner.role_in_project = name, email, role
+    record_event("application.partner_updated", actor=editor, target=application,
+                 details={"partner_id": partner.id, "contact": email})
+    _clear_sign_off(partner, reason="partner section changed", actor=editor)
+
+
+def remove_partner(partner: Partner, *, editor, expected_version: int | None) -> None:
+    application = partner.application
+    _begin_edit(application, expected_version)
+    for line in application.budget_lines:
+        if line.partner_id == partner.id:
+            raise DomainError(f"Budget lines go to {partner.organisation.name}; move or remove them first.")
+    record_event("application.partner_removed", actor=editor, target=application,
+                 details={"partner_id": partner.id, "organisation": partner.organisation.name})
+    application.partners.remove(partner)
+
+
+def _clear_sign_off(partner: Partner, *, reason: str, actor) -> None:
+    if partner.signed_off_at is None:
+        return
+    partner.signed_off_at = None
+    partner.signed_off_by_id = None
+    partner.signed_off_share_cents = None
+    record_event("application.partner_sign_off_cleared", actor=actor, target=partner.application,
+                 details={"partner_id": partner.id, "reason": reason})
+
+
+def _clear_sign_offs_whose_share_changed(application: Application, *, actor) -> None:
+    for partner in application.partners:
+        if partner.is_signed_off and application.partner_share_cents(partner) != partner.signed_off_share_cents:
+            _clear_sign_off(partner, reason="budget share changed", actor=actor)
+
+
+def sign_off_partner(partner: Partner, *, user, expected_version: int | None = None) -> None:
+    """The partner's contact confirms the partnership and the budget share shown to them.
+
+    With ``expected_version`` (the application's version on the page they confirmed), refused
+    when the application changed since: they would confirm a share they did not see."""
+    from grants.applications.permissions import can_sign_off_partner
+
+    application = partner.application
+    _require_draft(application)
+    if not can_sign_off_partner(user, partner):
+        raise PermissionDenied("Only the partner's named contact, from the partner organisation, can sign off.")
+    if expected_version is not None and int(expected_version) != application.version:
+        raise StaleEdit("The application changed after you opened this page, so nothing was signed off. Check the "
+                        "partnership and budget share below again, then confirm.")
+    partner.signed_off_at = utcnow()
+    partner.signed_off_by_id = user.id
+    partner.signed_off_share_cents = application.partner_share_cents(partner)
+    _touch(application)
+    record_event("application.partner_signed_off", actor=user, target=application,
+                 details={"partner_id": partner.id, "share": format_money(partner.signed_off_share_cents)})
+
+
+# --- budget -----------------------------------------------------------------------------
+
+def _budget_partner(application: Application, partner_id: int | None) -> Partner | None:
+    if not partner_id:
+        return None
+    partner = next((p for p in application.partners if p.id == int(partner_id)), None)
+    if partner is None:
+        raise DomainError("Choose one of this application's partners for a subaward.")
+    return partner
+
+
+def add_budget_line(application: Application, *, editor, expected_version: int | None,
+                    category: BudgetCategory, description: str, amount_cents: int,
+                    partner_id: int | None = None) -> BudgetLine:
+    _begin_edit(application, expected_version)
+    description = " ".join((description or "").split())
+    if not description:
+        raise DomainError("Describe the budget line.")
+    if amount_cents is None or amount_cents <= 0:
+        raise DomainError("Enter an amount above zero.")
+    line = BudgetLine(category=category, description=description[:300], amount_cents=amount_cents,
+                      partner=_budget_partner(application, partner_id))
+    application.budget_lines.append(line)
+    db.session.flush()
+    record_event("application.budget_line_added", actor=editor, target=application,
+                 details={"line_id": line.id, "category": category.value, "amount": format_money(amount_cents)})
+    _clear_sign_offs_whose_share_changed(application, actor=editor)
+    return line
+
+
+def update_budget_line(line: BudgetLine, *, editor, expected_version: int | None, category: BudgetCategory,
+                       description: str, amount_cents: int, partner_id: int | None = None) -> None:
+    application = line.application
+    _begin_edit(application, expected_version)
+    description = " ".join((description or "").split())
+    if not description or amount_cents is None or amount_cents <= 0:
+        raise DomainError("Describe the budget line and enter an amount above zero.")
+    old = format_money(line.amount_cents)
+    line.category, line.description, line.amount_cents = category, description[:300], amount_cents
+    line.partner = _budget_partner(application, partner_id)
+    record_event("application.budget_line_updated", actor=editor, target=application,
+                 details={"line_id": line.id, "from": old, "to": format_money(amount_cents)})
+    _clear_sign_offs_whose_share_changed(application, actor=editor)
+
+
+def remove_budget_line(line: BudgetLine, *, editor, expected_version: int | None) -> None:
+    application = line.application
+    _begin_edit(application, expected_version)
+    record_event("application.budget_line_removed", actor=editor, target=application,
+                 details={"line_id": line.id, "amount": format_money(line.amount_cents)})
+    application.budget_lines.remove(line)
+    _clear_sign_offs_whose_share_changed(application, actor=editor)
+
+
+def budget_by_category(application: Application) -> list[tuple[BudgetCategory, int]]:
+    totals = {category: 0 for category in BudgetCategory}
+    for line in application.budget_lines:
+        totals[line.category] += line.amount_cents
+    return [(category, cents) for category, cents in totals.items() if cents]
+
+
+# --- the checklist ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    section: str  # the section of the application where it is fixed
+    label: str
+    done: bool
+    detail: str = ""
+
+
+def _kinds_text(kinds: list[OrganisationKind]) -> str:
+    return " or ".join(kind.label.lower() for kind in kinds)
+
+
+def checklist(application: Application, now: datetime | None = None) -> list[ChecklistItem]:
+    """Every rule of the call, checked against the application as it is now."""
+    call = application.call
+    items = [
+        ChecklistItem("overview", "Project title and summary", bool(application.title and application.summary.strip()),
+                      "" if application.summary.strip() else "Write a summary of the project."),
+    ]
+    if call.allowed_lead_kinds:
+        items.append(ChecklistItem(
+            "overview", f"Lead organisation is a {_kinds_text(call.allowed_lead_kinds)}",
+            application.lead_organisation.kind in call.allowed_lead_kinds,
+            f"{application.lead_organisation.name} is a {application.lead_organisation.kind.label.lower()}."))
+    for question in call.questions:
+        answer = application.answer_to(question.id)
+        words = answer.word_count if answer else 0
+        over = bool(question.word_limit and words > question.word_limit)
+        missing = question.is_required and words == 0
+        detail = ("Not answered yet." if missing else
+                  f"{words} words; the limit is {question.word_limit}." if over else "")
+        items.append(ChecklistItem("answers", f"Answer: {question.prompt[:80]}", not missing and not over, detail))
+    if call.min_partners:
+        kinds = call.allowed_partner_kinds
+        counted = [p for p in application.partners if not kinds or p.organisation.kind in kinds]
+        label = f"At least {call.min_partners} partner{'s' if call.min_partners != 1 else ''}" + (
+            f" ({_kinds_text(kinds)})" if kinds else "")
+        items.append(ChecklistItem("partners", label, len(counted) >= call.min_partners,
+                                   f"{len(counted)} so far."))
+    requested = application.requested_cents
+    items.append(ChecklistItem("budget", "A budget", requested > 0, "" if requested else "Add budget lines."))
+    if requested and call.award_ceiling_cents is not None:
+        within = (call.award_floor_cents or 0) <= requested <= call.award_ceiling_cents
+        items.append(ChecklistItem(
+            "budget", f"Total between {format_money(call.award_floor_cents or 0)} and "
+                      f"{format_money(call.award_ceiling_cents)}",
+            within, f"The budget totals {format_money(requested)}."))
+    if call.min_community_share_percent:
+        share = application.community_share_percent
+        items.append(ChecklistItem(
+            "budget", f"At least {call.min_community_share_percent}% of the budget to community partners",
+            requested > 0 and share + 1e-9 >= call.min_community_share_percent,
+            f"{share:.1f}% ({format_money(application.community_share_cents)}) goes to community partners now."))
+    for document in call.documents:
+        if not document.is_required:
+            continue
+        if document.scope is DocumentScope.PER_PARTNER:
+            for partner in application.partners:
+                items.append(ChecklistItem(
+                    "documents", f"{document.name}: {partner.organisation.name}",
+                    application.current_document(document.id, partner.id) is not None))
+        else:
+            items.append(ChecklistItem("documents", document.name,
+                                       application.current_document(document.id, None) is not None))
+    if call.requires_partner_signoff:
+        for partner in application.partners:
+            items.append(ChecklistItem(
+                "partners", f"Sign-off by {partner.organisation.name}", partner.is_signed_off,
+                "" if partner.is_signed_off else f"Waiting for {partner.contact_name} ({partner.contact_email})."))
+    return items
+
+
+def missing_items(application: Application, now: datetime | None = None) -> list[ChecklistItem]:
+    return [item for item in checklist(application, now) if not item.done]
+
+
+# --- submission, withdrawal, screening --------------------------------------------------
+
+def _closed_message(call) -> str:
+    return (f"The call closed on {format_local(call.closes_at, call.time_zone)}; applications can no longer be "
+            "submitted.")
+
+
+def _next_reference(application: Application) -> str:
+    # The counter row is locked (FOR UPDATE on PostgreSQL) so two submissions never share
+    # a number; on SQLite the write lock serialises them.
+    counter = db.session.scalar(select(ReferenceCounter).where(ReferenceCounter.call_id == application.call_id)
+                                .with_for_update())
+    if counter is None:
+        counter = ReferenceCounter(call_id=application.call_id, last_number=0)
+        db.session.add(counter)
+    counter.last_number += 1
+    opened = application.call.opens_at or utcnow()
+    return f"PG-{opened:%Y}-{application.call_id:03d}-{counter.last_number:04d}"
+
+
+def submitted_content(application: Application) -> dict:
+    """The application as submitted: kept unchanged for reviewers and the applicant."""
+    return {
+        "title": application.title,
+        "summary": application.summary,
+        "lead_organisation": application.lead_organisation.name,
+        "answers": [{"question_id": a.question_id, "text": a.text} for a in application.answers],
+        "partners": [{"organisation": p.organisation.name, "kind": p.organisation.kind.value,
+                      "contact_name": p.contact_name, "contact_email": p.contact_email,
+                      "role_in_project": p.role_in_project, "share_cents": application.partner_share_cents(p),
+                      "signed_off_at": p.signed_off_at.isoformat() if p.signed_off_at else None}
+                     for p in application.partners],
+        "budget": [{"category": line.category.value, "description": line.description,
+                    "amount_cents": line.amount_cents,
+                    "partner": line.partner.organisation.name if line.partner else None}
+                   for line in application.budget_lines],
+        "documents": [{"slot": d.call_document.name, "partner": d.partner.organisation.name if d.partner else None,
+                       "version": d.version, "filename": d.stored_file.original_filename,
+                       "sha256": d.stored_file.sha256}
+                      for d in application.documents],
+        "requested_cents": application.requested_cents,
+    }
+
+
+def people_to_tell(application: Application) -> list:
+    people = {application.owner.id: application.owner}
+    for collaborator in application.collaborators:
+        if collaborator.is_active and collaborator.user is not None:
+            people[collaborator.user.id] = collaborator.user
+    return list(people.values())
+
+
+def submit_application(application: Application, *, submitted_by, expected_version: int | None,
+                       now: datetime | None = None) -> None:
+    """Submit: refused after the call closes (server clock) or while any rule is unmet.
+
+    Side effects: a reference number, the frozen content, SUBMITTED status, an audit event,
+    and a confirmation e-mail to the owner and every collaborator.
+    """
+    _require_draft(application)
+    check_version(application, expected_version)
+    call = application.call
+    if not call.is_open(now):
+        raise DomainError(_closed_message(call))
+    missing = missing_items(application, now)
+    if missing:
+        raise DomainError("The application cannot be submitted yet: " + "; ".join(
+            item.label + (f" ({item.detail})" if item.detail else "") for item in missing) + ".")
+    application.reference_number = _next_reference(application)
+    application.submitted_content = submitted_content(application)
+    apply_transition(application, ApplicationStatus.SUBMITTED, APPLICATION_TRANSITIONS, actor=submitted_by,
+                     action="application.submitted", details={"reference": application.reference_number})
+    for person in people_to_tell(application):
+        queue_email(recipient=person.email, recipient_user=person, kind="application_submitted",
+                    subject=f"Submitted: {application.title} ({application.reference_number})",
+                    template="application_submitted", user=person, application=application,
+                    submitted_at=format_local(application.submitted_at, call.time_zone),
+                    link=external_url("applications.application_detail", application_id=application.id))
+
+
+def withdraw_application(application: Application, *, withdrawn_by, now: datetime | None = None) -> None:
+    """Withdraw a submitted application; possible until the call closes."""
+    if application.status is ApplicationStatus.SUBMITTED and not application.call.is_open(now):
+        raise DomainError("The call has closed; a submitted application can no longer be withdrawn. "
+                          "Write to the program officer instead.")
+    apply_transition(application, ApplicationStatus.WITHDRAWN, APPLICATION_TRANSITIONS, actor=withdrawn_by,
+                     action="application.withdrawn")
+
+
+def screen_application(application: Application, *, officer, eligible: bool, reason: str = "") -> None:
+    """Screening: eligible → in review; otherwise screened out with a reason the applicant sees."""
+    if eligible:
+        apply_transition(application, ApplicationStatus.IN_REVIEW, APPLICATION_TRANSITIONS, actor=officer,
+                         action="application.screened_in")
+        return
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("Give the reason for screening this application out; the applicant will see it.")
+    application.screening_reason = reason
+    apply_transition(application, ApplicationStatus.SCREENED_OUT, APPLICATION_TRANSITIONS, actor=officer,
+                     action="application.screened_out", details={"reason": reason})
+    for person in people_to_tell(application):
+        queue_email(recipient=person.email, recipient_user=person, kind="application_screened_out",
+                    subject=f"Your application {application.reference_number}", template="application_screened_out",
+                    user=person, application=application, reason=reason,
+                    link=external_url("applications.application_detail", application_id=application.id))
+
+
+def applications_in_progress(call) -> list[Application]:
+    return list(db.session.scalars(select(Application).where(Application.call_id == call.id,
+                                                              Application.status == ApplicationStatus.DRAFT)))
+
+
+# --- documents --------------------------------------------------------------------------
+
+def upload_document(application: Application, *, editor, expected_version: int | None, call_document,
+                    partner: Partner | None, stream, filename: str):
+    """Store a file in a document slot; a file already there stays as an earlier version."""
+    from grants.applications.models import ApplicationDocument
+    from grants.attachments.services import store_upload
+
+    _begin_edit(application, expected_version)
+    if call_document.call_id != application.call_id:
+        raise DomainError("That document is not part of this call.")
+    if call_document.scope is DocumentScope.PER_PARTNER:
+        if partner is None or partner.application_id != application.id:
+            raise DomainError(f"“{call_document.name}” is given once for each partner: choose the partner.")
+    else:
+        partner = None
+    stored = store_upload(stream, filename, uploaded_by=editor)
+    previous = application.current_document(call_document.id, partner.id if partner else None)
+    document = ApplicationDocument(call_document=call_document, partner=partner, stored_file=stored,
+                                   version=(previous.version + 1) if previous else 1)
+    application.documents.append(document)
+    db.session.flush()
+    record_event("application.document_uploaded", actor=editor, target=application,
+                 details={"slot": call_document.name, "partner_id": partner.id if partner else None,
+                          "version": document.version, "filename": stored.original_filename,
+                          "sha256": stored.sha256})
+    return document
+
+
+# --- collaborators ----------------------------------------------------------------------
+
+def _invitation_digest(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_collaborator(application: Application, *, email: str, role, invited_by):
+    """Invite someone by e-mail as editor or viewer; the e-mailed link works once.
+
+    Who may accept is checked when they do: only people of the lead or a partner organisation.
+    """
+    import secrets
+
+    from grants.applications.models import Collaborator
+
+    email = normalise_email(email)
+    if "@" not in email:
+        raise DomainError("Give the e-mail address of the person to invite.")
+    if email == application.owner.email:
+        raise DomainError("You own this application already.")
+    for existing in application.collaborators:
+        if existing.email == email and existing.revoked_at is None:
+            raise DomainError(f"{email} is already invited to this application.")
+    token = secrets.token_urlsafe(32)
+    collaborator = Collaborator(email=email, role=role, token_hash=_invitation_digest(token),
+                                invited_by_id=invited_by.id)
+    application.collaborators.append(collaborator)
+    db.session.flush()
+    record_event("application.collaborator_invited", actor=invited_by, target=application,
+                 details={"email": email, "role": role.value})
+    queue_email(recipient=email, kind="application_invitation", template="application_invitation",
+                subject=f"Invitation to work on “{application.title}”", application=application,
+                inviter=invited_by, role=role, link=external_url("applications.accept_invitation", token=token))
+    return collaborator
+
+
+def find_invitation(token: str):
+    from grants.applications.models import Collaborator
+
+    collaborator = db.session.scalar(select(Collaborator).where(Collaborator.token_hash == _invitation_digest(token)))
+    if collaborator is None or collaborator.accepted_at is not None or collaborator.revoked_at is not None:
+        return None
+    return collaborator
+
+
+def check_invitation_acceptable(collaborator, *, user) -> None:
+    """Refuse (PermissionDenied) anyone but the invited address, or someone outside the lead
+    and partner organisations. The invitation page asks this before it offers the button."""
+    application = collaborator.application
+    if user.email != collaborator.email:
+        raise PermissionDenied(f"This invitation is for {collaborator.email}. Log in with that account to accept it.")
+    allowed = {application.lead_organisation_id} | {p.organisation_id for p in application.partners}
+    if user.organisation_id not in allowed:
+        raise PermissionDenied("Only people of the lead organisation or of a partner organisation can work on "
+                               "this application.")
+
+
+def accept_invitation(token: str, *, user):
+    collaborator = find_invitation(token)
+    if collaborator is None:
+        raise DomainError("This invitation has expired, was already used, or was withdrawn. Ask for a new one.")
+    application = collaborator.application
+    check_invitation_acceptable(collaborator, user=user)
+    collaborator.user_id = user.id
+    collaborator.accepted_at = utcnow()
+    record_event("application.collaborator_joined", actor=user, target=application,
+                 details={"email": user.email, "role": collaborator.role.value})
+    return collaborator
+
+
+def revoke_collaborator(collaborator, *, revoked_by) -> None:
+    if collaborator.revoked_at is not None:
+        return
+    collaborator.revoked_at = utcnow()
+    record_event("application.collaborator_removed", actor=revoked_by, target=collaborator.application,
+                 details={"email": collaborator.email})

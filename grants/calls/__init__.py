@@ -1,0 +1,1 @@
+"""Calls: funding opportunities, their rules, application form, rubric, metrics and milestones."""

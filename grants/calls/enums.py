@@ -1,0 +1,46 @@
+"""States and kinds of the calls domain."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CallStatus(enum.Enum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# draft → published → archived. A draft that will never be published may be archived too,
+# so it leaves the officers' working list without being deleted.
+CALL_TRANSITIONS = {
+    CallStatus.DRAFT: frozenset({CallStatus.PUBLISHED, CallStatus.ARCHIVED}),
+    CallStatus.PUBLISHED: frozenset({CallStatus.ARCHIVED}),
+    CallStatus.ARCHIVED: frozenset(),
+}
+
+
+class CallPhase(enum.Enum):
+    """Where a call stands against the server clock. Computed from its dates, never stored."""
+
+    UPCOMING = "upcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self) -> str:
+        return {"upcoming": "Opening soon", "open": "Open", "closed": "Closed"}[self.value]
+
+
+class DocumentScope(enum.Enum):
+    PER_APPLICATION = "per_application"
+    PER_PARTNER = "per_partner"
+
+    @property
+    def label(self) -> str:
+        return {"per_application": "One per application",
+                "per_partner": "One from each partner"}[self.value]

@@ -1,0 +1,67 @@
+"""Local dates and times in a named (IANA) time zone, for instants stored in UTC."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+# Offered first in time-zone choices: where this programme's applicants are.
+COMMON_ZONES = {
+    "America/New_York": "Eastern Time",
+    "America/Chicago": "Central Time",
+    "America/Denver": "Mountain Time",
+    "America/Phoenix": "Mountain Time, no daylight saving (Arizona)",
+    "America/Los_Angeles": "Pacific Time",
+    "America/Anchorage": "Alaska Time",
+    "Pacific/Honolulu": "Hawaii Time",
+    "UTC": "Coordinated Universal Time",
+}
+
+
+@lru_cache(maxsize=1)
+def all_zone_names() -> tuple[str, ...]:
+    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+def zone_label(name: str) -> str:
+    """``Central Time (America/Chicago)``; other zones by their name."""
+    return f"{COMMON_ZONES[name]} ({name})" if name in COMMON_ZONES else name.replace("_", " ")
+
+
+def is_valid_zone(name: str) -> bool:
+    if not name or name not in all_zone_names():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def local_instant(day: date, at: time, zone_name: str) -> datetime:
+    """The instant (UTC) at which clocks in ``zone_name`` show ``day`` ``at``.
+
+    Raises ValueError for a time the zone skips (the hour clocks go forward). Of a time that
+    happens twice (clocks go back), the first is taken.
+    """
+    zone = ZoneInfo(zone_name)
+    local = datetime.combine(day, at.replace(second=0, microsecond=0), tzinfo=zone)
+    instant = local.astimezone(timezone.utc)
+    if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
+        raise ValueError(f"{at:%H:%M} does not exist on {day:%d %B %Y} in {zone_name}: the clocks go "
+                         "forward that night. Choose another time.")
+    return instant
+
+
+def in_zone(instant: datetime | None, zone_name: str) -> datetime | None:
+    return instant.astimezone(ZoneInfo(zone_name)) if instant is not None else None
+
+
+def format_local(instant: datetime | None, zone_name: str, *, with_date: bool = True, empty: str = "—") -> str:
+    """``15 January 2027, 5:00 PM CST``: a clock time people read without converting."""
+    if instant is None:
+        return empty
+    local = in_zone(instant, zone_name)
+    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} {local:%Z}"
+    return f"{local.day} {local:%B %Y}, {clock}" if with_date else clock
