@@ -45,6 +45,10 @@ DEMO_USERS = [
      "Eastside Community Health Alliance", {Role.APPLICANT}),
     ("Applicant (public-health agency)", "applicant@lakecounty.example", "Dana Kim",
      "Lake County Health Department", {Role.APPLICANT}),
+    ("Applicant (second member institution)", "applicant@northgate.example", "Dr. Ana Reyes",
+     "Northgate University School of Medicine", {Role.APPLICANT}),
+    ("Applicant (social-service agency)", "applicant@familiesfirst.example", "Marcus Bell",
+     "Families First Social Services", {Role.APPLICANT}),
 ]
 
 
@@ -69,7 +73,8 @@ def load_demo_data() -> None:
                               city="Springfield", region="IL"),
     )
     officer = services.find_user_by_email("officer@grants.example")
-    load_demo_calls(officer)
+    model_call = load_demo_calls(officer)
+    load_demo_applications(model_call, officer)
 
 
 # --- calls: one at each stage, dated around the day the demo is loaded ------------------
@@ -242,6 +247,119 @@ def load_demo_calls(officer: User) -> None:
                         is_required=True)
     calls.add_call_item(draft, MilestoneTemplate, changed_by=officer, name="Launch", offset_days=30,
                         payment_share_percent=50)
+    return model
+
+
+# --- applications to the open call: one at each stage ----------------------------------
+
+DEMO_PDF = (b"%PDF-1.4\n1 0 obj <</Type /Catalog /Pages 2 0 R>> endobj\n2 0 obj <</Type /Pages /Kids [] /Count 0>> "
+            b"endobj\ntrailer <</Root 1 0 R>>\n%%EOF\n")
+
+DEMO_ANSWERS = [
+    "We will work with Black and Latino residents of the Eastside and Riverside neighbourhoods. In listening "
+    "sessions run by our community partners last spring, residents told us they rarely hear back from studies "
+    "they joined, and that clinic letters arrive in English only.",
+    "A joint steering group of six (three community members, one from each partner, one from the lead) "
+    "approves the budget and every public message. Community partners are paid as subawards, not volunteers.",
+    "We will report the number of residents reached, trusted messengers trained and listening sessions held, "
+    "and a yearly survey on whether residents feel heard. Partners keep the trained messengers on staff.",
+]
+
+
+def _build_application(call, owner: User, title: str, summary: str, partner_users: list[User],
+                       *, lead_cents: int, partner_cents: int, complete: bool = True):
+    """An application filled in as its owner and partners would, through the same services."""
+    import secrets
+    from io import BytesIO
+
+    from grants.applications import services as applications
+    from grants.applications.enums import BudgetCategory, CollaboratorRole
+    from grants.applications.models import Collaborator
+
+    application = applications.start_application(call, owner=owner, title=title)
+    applications.update_overview(application, editor=owner, expected_version=None, title=title, summary=summary)
+    questions = call.questions if complete else call.questions[:1]
+    applications.save_answers(application, editor=owner, expected_version=None,
+                              texts={q.id: text for q, text in zip(questions, DEMO_ANSWERS)})
+    partners = [applications.add_partner(application, editor=owner, expected_version=None,
+                                         organisation=user.organisation, contact_name=user.full_name,
+                                         contact_email=user.email,
+                                         role_in_project="Recruits and trains trusted messengers; co-chairs the "
+                                                         "steering group.")
+                for user in partner_users]
+    applications.add_budget_line(application, editor=owner, expected_version=None,
+                                 category=BudgetCategory.PERSONNEL, description="Project coordinator (50%)",
+                                 amount_cents=lead_cents)
+    for partner in partners:
+        applications.add_budget_line(application, editor=owner, expected_version=None,
+                                     category=BudgetCategory.CONTRACTUAL,
+                                     description="Subaward: community health workers and stipends",
+                                     amount_cents=partner_cents, partner_id=partner.id)
+    if not complete:
+        return application
+    for document in call.documents:
+        if not document.is_required:
+            continue
+        for partner in (partners if document.scope is DocumentScope.PER_PARTNER else [None]):
+            name = document.name.lower().replace(" ", "-")
+            applications.upload_document(application, editor=owner, expected_version=None, call_document=document,
+                                         partner=partner, stream=BytesIO(DEMO_PDF), filename=f"{name}.pdf")
+    for partner, user in zip(partners, partner_users):
+        # The partner contact was invited and accepted (the e-mailed link is skipped here).
+        application.collaborators.append(Collaborator(
+            email=user.email, role=CollaboratorRole.VIEWER, token_hash=secrets.token_hex(32),
+            invited_by_id=owner.id, user_id=user.id, accepted_at=utcnow()))
+        db.session.flush()
+        applications.sign_off_partner(partner, user=user)
+    return application
+
+
+def load_demo_applications(call, officer: User) -> None:
+    """On the open call: one in review, one submitted, one screened out, one withdrawn, one draft."""
+    from grants.applications import services as applications
+
+    user = services.find_user_by_email
+    riverside, northgate = user("applicant@riverside.example"), user("applicant@northgate.example")
+    eastside, lakecounty = user("applicant@eastside.example"), user("applicant@lakecounty.example")
+    families = user("applicant@familiesfirst.example")
+
+    in_review = _build_application(
+        call, riverside, "Trusted Messengers for Heart Health",
+        "Barbers, faith leaders and promotoras trained to talk about blood pressure and research, with a "
+        "community steering group that decides what the clinic says and how.", [eastside, lakecounty],
+        lead_cents=_dollars(90_000), partner_cents=_dollars(60_000))
+    applications.submit_application(in_review, submitted_by=riverside, expected_version=None)
+    applications.screen_application(in_review, officer=officer, eligible=True)
+
+    submitted = _build_application(
+        call, northgate, "Listening Circles on Mental Health",
+        "Monthly listening circles run by a social-service agency and a community nonprofit, feeding what "
+        "residents say into the medical school's mental-health research.", [families, eastside],
+        lead_cents=_dollars(80_000), partner_cents=_dollars(55_000))
+    applications.submit_application(submitted, submitted_by=northgate, expected_version=None)
+
+    screened_out = _build_application(
+        call, northgate, "Mobile Clinic Conversations",
+        "A mobile clinic that pairs screenings with conversations about research participation.",
+        [lakecounty, families], lead_cents=_dollars(120_000), partner_cents=_dollars(60_000))
+    applications.submit_application(screened_out, submitted_by=northgate, expected_version=None)
+    applications.screen_application(
+        screened_out, officer=officer, eligible=False,
+        reason="The call funds communication and trust-building; most of this budget is for clinical services, "
+               "which the call does not fund. You are welcome to apply to a later round.")
+
+    withdrawn = _build_application(
+        call, riverside, "Youth Voices in Asthma Care",
+        "Teen advisory groups that co-design asthma education with school nurses.", [eastside, families],
+        lead_cents=_dollars(70_000), partner_cents=_dollars(50_000))
+    applications.submit_application(withdrawn, submitted_by=riverside, expected_version=None)
+    applications.withdraw_application(withdrawn, withdrawn_by=riverside)
+
+    # Still being written: the checklist shows what is missing.
+    _build_application(
+        call, riverside, "Faith Communities and Cancer Screening",
+        "Congregations and the cancer centre co-host conversations about screening and research.", [eastside],
+        lead_cents=_dollars(60_000), partner_cents=_dollars(30_000), complete=False)
 
 
 def demo_logins_table() -> str:
