@@ -70,6 +70,7 @@ def _import_models() -> None:
     import grants.audit.models  # noqa: F401
     import grants.calls.models  # noqa: F401
     import grants.notifications.models  # noqa: F401
+    import grants.reviews.models  # noqa: F401
 
 
 def _configure_sqlite(engine) -> None:

@@ -1,0 +1,1 @@
+"""Review: panels, conflicts of interest, assignments, online scoring, normalised ranking."""
