@@ -89,7 +89,22 @@ def _render_section(template: str, application: Application, status: int = 200, 
 
 
 def _failed_status(form) -> int:
+    """200 for a clean form; 409 when a conflicting save refused it; 400 for other errors."""
+    if not (form.errors or form.form_errors):
+        return 200
     return 409 if services.STALE_MESSAGE in form.form_errors else 400
+
+
+def _button_action(application: Application, change, done, back_to: str):
+    """A button that changes the application (remove, submit, withdraw): act, then go back
+    to ``back_to`` with what happened, or with the refusal, as a message."""
+    form = ActionForm()
+    if form.validate_on_submit():
+        if save_or_explain(application, form, change):
+            flash(done() if callable(done) else done, "success")
+        else:
+            flash(" ".join(form.form_errors), "danger")
+    return redirect(url_for(back_to, application_id=application.id))
 
 
 # --- start and list ---------------------------------------------------------------------
@@ -158,8 +173,7 @@ def edit_overview(application_id: int):
             summary=form.summary.data)):
         flash("Overview saved.", "success")
         return redirect(url_for("applications.application_detail", application_id=application.id))
-    return _render_section("applications/overview.html", application, _failed_status(form) if form.errors or
-                           form.form_errors else 200, form=form)
+    return _render_section("applications/overview.html", application, _failed_status(form), form=form)
 
 
 def _answers_form(application: Application):
@@ -193,7 +207,7 @@ def edit_answers(application_id: int):
             return redirect(url_for("applications.application_detail", application_id=application.id))
         for question_id, problem in services.word_limit_problems(application, texts).items():
             form[f"answer_{question_id}"].errors = [problem]
-    status = _failed_status(form) if form.errors or form.form_errors else 200
+    status = _failed_status(form)
     return _render_section("applications/answers.html", application, status, form=form)
 
 
@@ -231,7 +245,7 @@ def partners(application_id: int):
                     role_in_project=form.role_in_project.data)):
                 flash("Partner added.", "success")
                 return redirect(url_for("applications.partners", application_id=application.id))
-    status = _failed_status(form) if form.errors or form.form_errors else 200
+    status = _failed_status(form)
     return _render_section("applications/partners.html", application, status, form=form, action_form=ActionForm())
 
 
@@ -249,7 +263,7 @@ def edit_partner(application_id: int, partner_id: int):
             contact_email=form.contact_email.data, role_in_project=form.role_in_project.data)):
         flash("Partner saved.", "success")
         return redirect(url_for("applications.partners", application_id=application.id))
-    status = _failed_status(form) if form.errors or form.form_errors else 200
+    status = _failed_status(form)
     return _render_section("applications/partner_edit.html", application, status, form=form, partner=partner)
 
 
@@ -258,15 +272,9 @@ def edit_partner(application_id: int, partner_id: int):
 def remove_partner(application_id: int, partner_id: int):
     application = load_application(application_id, edit=True)
     partner = load_part(Partner, partner_id, application)
-    form = ActionForm()
-    if form.validate_on_submit():
-        version = request.form.get("version", type=int)
-        if save_or_explain(application, form, lambda: services.remove_partner(
-                partner, editor=_me(), expected_version=version)):
-            flash("Partner removed.", "success")
-        else:
-            flash(" ".join(form.form_errors), "danger")
-    return redirect(url_for("applications.partners", application_id=application.id))
+    version = request.form.get("version", type=int)
+    return _button_action(application, lambda: services.remove_partner(partner, editor=_me(), expected_version=version),
+                          "Partner removed.", "applications.partners")
 
 
 # --- budget -----------------------------------------------------------------------------
@@ -298,7 +306,7 @@ def budget(application_id: int):
                 amount_cents=form.amount.data, partner_id=form.partner_id.data or None)):
             flash("Budget line added.", "success")
             return redirect(url_for("applications.budget", application_id=application.id))
-    status = _failed_status(form) if form.errors or form.form_errors else 200
+    status = _failed_status(form)
     return _render_section("applications/budget.html", application, status, form=form, action_form=ActionForm(),
                            budget_by_category=services.budget_by_category(application))
 
@@ -316,7 +324,7 @@ def edit_budget_line(application_id: int, line_id: int):
             partner_id=form.partner_id.data or None)):
         flash("Budget line saved.", "success")
         return redirect(url_for("applications.budget", application_id=application.id))
-    status = _failed_status(form) if form.errors or form.form_errors else 200
+    status = _failed_status(form)
     return _render_section("applications/budget_line_edit.html", application, status, form=form, line=line)
 
 
@@ -325,15 +333,9 @@ def edit_budget_line(application_id: int, line_id: int):
 def remove_budget_line(application_id: int, line_id: int):
     application = load_application(application_id, edit=True)
     line = load_part(BudgetLine, line_id, application)
-    form = ActionForm()
-    if form.validate_on_submit():
-        version = request.form.get("version", type=int)
-        if save_or_explain(application, form, lambda: services.remove_budget_line(
-                line, editor=_me(), expected_version=version)):
-            flash("Budget line removed.", "success")
-        else:
-            flash(" ".join(form.form_errors), "danger")
-    return redirect(url_for("applications.budget", application_id=application.id))
+    version = request.form.get("version", type=int)
+    return _button_action(application, lambda: services.remove_budget_line(line, editor=_me(), expected_version=version),
+                          "Budget line removed.", "applications.budget")
 
 
 # --- submit and withdraw ----------------------------------------------------------------
@@ -343,16 +345,11 @@ def remove_budget_line(application_id: int, line_id: int):
 def submit_application(application_id: int):
     application = load_application(application_id)
     require(permissions.can_submit_application(current_user, application), target=application)
-    form = ActionForm()
-    if form.validate_on_submit():
-        version = request.form.get("version", type=int)
-        if save_or_explain(application, form, lambda: services.submit_application(
-                application, submitted_by=_me(), expected_version=version)):
-            flash(f"Submitted. Your reference number is {application.reference_number}; a confirmation "
-                  "e-mail is on its way.", "success")
-        else:
-            flash(" ".join(form.form_errors), "danger")
-    return redirect(url_for("applications.application_detail", application_id=application.id))
+    version = request.form.get("version", type=int)
+    return _button_action(
+        application, lambda: services.submit_application(application, submitted_by=_me(), expected_version=version),
+        lambda: f"Submitted. Your reference number is {application.reference_number}; a confirmation e-mail is "
+                "on its way.", "applications.application_detail")
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])
@@ -360,10 +357,5 @@ def submit_application(application_id: int):
 def withdraw_application(application_id: int):
     application = load_application(application_id)
     require(permissions.can_withdraw_application(current_user, application), target=application)
-    form = ActionForm()
-    if form.validate_on_submit():
-        if save_or_explain(application, form, lambda: services.withdraw_application(application, withdrawn_by=_me())):
-            flash("The application is withdrawn.", "success")
-        else:
-            flash(" ".join(form.form_errors), "danger")
-    return redirect(url_for("applications.application_detail", application_id=application.id))
+    return _button_action(application, lambda: services.withdraw_application(application, withdrawn_by=_me()),
+                          "The application is withdrawn.", "applications.application_detail")
