@@ -7,8 +7,9 @@
   own database: a temporary SQLite file, or a fresh ``<name>_browser`` database when
   TEST_DATABASE_URL points at PostgreSQL. The schema is built by the real migrations and
   the demo data is loaded, so tests log in as the demo users.
-- ``page`` is a fresh browser context per test; ``shot`` saves numbered screenshots to
-  test-artifacts/screenshots/<test>/, and a failing test leaves one of its last page.
+- ``page`` is a fresh browser context per test; ``open_page()`` gives more, each in a context
+  of its own (another person logged in elsewhere); ``shot`` saves numbered screenshots to
+  test-artifacts/screenshots/<test>/, and a failing test leaves one of the last page of each.
 
 The unit-test fixtures wrap *their* app's database in a rolled-back transaction by swapping
 the shared ``db.session``; a live server must never see that session, so ``database`` is
@@ -119,6 +120,22 @@ class LiveServer:
         mails = self.outbox(recipient=recipient, kind=kind)
         assert mails, f"no {kind!r} e-mail was queued for {recipient}"
         return mails[-1]
+
+    def add_user(self, *, email: str, full_name: str, organisation: str, password: str) -> None:
+        """An active applicant of a demo organisation, for a test that changes its user (a new
+        password): the demo users stay as other tests expect them."""
+        from sqlalchemy import select
+
+        from grants.accounts.enums import Role
+        from grants.accounts.models import Organisation
+        from grants.accounts.services import create_user
+        from grants.extensions import db
+
+        with self.app.app_context():
+            organisation_row = db.session.scalars(select(Organisation).where(Organisation.name == organisation)).one()
+            create_user(email=email, full_name=full_name, password=password, organisation=organisation_row,
+                        roles={Role.APPLICANT}, created_by=None)
+            db.session.commit()
 
 
 @contextmanager
@@ -249,12 +266,12 @@ def _screenshot_dir(request) -> Path:
     return SCREENSHOTS_DIR / _file_name(request.node.name)
 
 
-def _screenshot_of_failure(the_page, target: Path) -> None:
+def _screenshot_of_failure(the_page, target: Path, name: str = "FAILED.png") -> None:
     from playwright.sync_api import Error
 
     target.mkdir(parents=True, exist_ok=True)
     try:
-        the_page.screenshot(path=target / "FAILED.png", full_page=True)
+        the_page.screenshot(path=target / name, full_page=True)
     except Error as exc:  # a crashed page must not hide the test's own failure
         print(f"no screenshot of the failure: {exc}", file=sys.stderr)
 
@@ -275,6 +292,32 @@ def page(browser, live_server, request):
     finally:
         context.close()
     assert not live_server.errors, f"the server raised while serving this test: {live_server.errors}"
+
+
+@pytest.fixture
+def open_page(browser, live_server, request):
+    """``open_page()`` gives one more page in a browser context of its own (its own cookies):
+    another person at another computer. A failing test leaves a screenshot of each."""
+    contexts = []
+
+    def open_one():
+        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US",
+                                      timezone_id="UTC")
+        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    try:
+        yield open_one
+        reports = request.node.stash.get(_phase_reports, {})
+        if any(report.failed for report in reports.values()):
+            target = _screenshot_dir(request)
+            for number, context in enumerate(contexts, 1):
+                for the_page in context.pages:
+                    _screenshot_of_failure(the_page, target, f"FAILED-other-{number}.png")
+    finally:
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
