@@ -97,12 +97,16 @@ def _register_blueprints(app: Flask) -> None:
     from grants.audit.views import bp as audit_bp
     from grants.calls.views import bp as calls_bp
     from grants.core.views import bp as core_bp
+    from grants.reviews import scoring_views  # noqa: F401
+    from grants.reviews import views as review_views  # noqa: F401
+    from grants.reviews.blueprint import bp as reviews_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(calls_bp)
     app.register_blueprint(applications_bp)
+    app.register_blueprint(reviews_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -165,10 +169,12 @@ def _register_cli(app: Flask) -> None:
     from grants.attachments.cli import attachments_cli
     from grants.demo import demo_cli
     from grants.notifications.cli import notifications_cli
+    from grants.reviews.cli import reviews_cli
 
     app.cli.add_command(create_admin_command)
     app.cli.add_command(attachments_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(reviews_cli)
     app.cli.add_command(demo_cli)
 
 

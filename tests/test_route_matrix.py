@@ -56,6 +56,10 @@ SUBMITTED_APPLICATION = {**signed_in(404), "applicant": OK, "program_officer": O
 SUBMITTED_READ_ONLY = {**SUBMITTED_APPLICATION, "applicant": 403, "program_officer": 403, "admin": 403}
 # A draft is private to its owner (and collaborators): even funder staff do not see it.
 OWN_DRAFT = {**signed_in(404), "applicant": OK}
+# A review assignment is private to its reviewer: to anyone else it does not exist.
+OWN_ASSIGNMENT = {**signed_in(404), "reviewer": OK}
+# An award: its grantees (the applicant owns the application) and funder staff see it; to
+# anyone else it does not exist. Only the owner answers the offer; staff are refused openly.
 
 MATRIX: dict[str, Route] = {
     "static": Route("GET", lambda w: "/static/css/grants.css", everyone(OK)),
@@ -173,6 +177,53 @@ MATRIX: dict[str, Route] = {
     "applications.partner_sign_off": Route(
         "GET", lambda w: f"/applications/{w.submitted_application.id}/partners/"
                          f"{w.submitted_application.partners[0].id}/sign-off", SUBMITTED_APPLICATION),
+    # Scoring: the reviewer's own (attested, submitted) assignment; to anyone else, even funder
+    # staff, it does not exist. The ranking and its detail and CSV: funder staff only.
+    "reviews.read_application": Route("GET", lambda w: f"/reviews/assignments/{w.scoring_assignment.id}/application",
+                                      OWN_ASSIGNMENT),
+    "reviews.review_document": Route(
+        "GET", lambda w: f"/reviews/assignments/{w.scoring_assignment.id}/documents/"
+                         f"{w.scoring_assignment.application.documents[0].id}", OWN_ASSIGNMENT),
+    "reviews.edit_review": Route("GET", lambda w: f"/reviews/assignments/{w.scoring_assignment.id}/review",
+                                 OWN_ASSIGNMENT),
+    "reviews.other_reviews": Route("GET", lambda w: f"/reviews/assignments/{w.scoring_assignment.id}/others",
+                                   OWN_ASSIGNMENT),
+    "reviews.ranking": Route("GET", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/ranking", STAFF_ONLY),
+    "reviews.ranking_detail": Route(
+        "GET", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/ranking/"
+                         f"{w.scoring_assignment.application_id}", STAFF_ONLY),
+    "reviews.ranking_csv": Route("GET", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/ranking.csv",
+                                 STAFF_ONLY),
+    # Panels and assignments: the officer's pages are funder staff's (a published call is
+    # public, so they are refused openly); the reviewer's list is the Reviewer role's, and
+    # an assignment's page and answers are its reviewer's alone.
+    "reviews.review_setup": Route("GET", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/review",
+                                  STAFF_ONLY),
+    "reviews.invite_reviewer": Route("POST", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/review/invite",
+                                     STAFF_ONLY),
+    "reviews.update_panel_member": Route("POST", lambda w: f"/manage/panel-members/{_panel_member(w).id}",
+                                         STAFF_ONLY),
+    "reviews.remove_panel_member": Route("POST", lambda w: f"/manage/panel-members/{_panel_member(w).id}/remove",
+                                         STAFF_ONLY),
+    "reviews.assignments": Route("GET", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/assignments",
+                                 STAFF_ONLY),
+    "reviews.assign_manually": Route(
+        "POST", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/assignments/manual", STAFF_ONLY),
+    "reviews.confirm_proposal": Route(
+        "POST", lambda w: f"/manage/calls/{w.scoring_assignment.call_id}/assignments/confirm", STAFF_ONLY),
+    "reviews.waive_conflict": Route("POST", lambda w: f"/manage/assignments/{w.open_assignment.id}/waive",
+                                    STAFF_ONLY),
+    "reviews.withdraw_assignment": Route("POST", lambda w: f"/manage/assignments/{w.open_assignment.id}/withdraw",
+                                         STAFF_ONLY),
+    "reviews.my_reviews": Route("GET", lambda w: "/reviews", {**signed_in(403), "reviewer": OK}),
+    "reviews.assignment_detail": Route("GET", lambda w: f"/reviews/assignments/{w.open_assignment.id}",
+                                       OWN_ASSIGNMENT),
+    "reviews.attest": Route("POST", lambda w: f"/reviews/assignments/{w.open_assignment.id}/attest", OWN_ASSIGNMENT),
+    "reviews.declare_conflict": Route(
+        "POST", lambda w: f"/reviews/assignments/{w.open_assignment.id}/declare-conflict", OWN_ASSIGNMENT),
+    "reviews.decline_assignment": Route("POST", lambda w: f"/reviews/assignments/{w.open_assignment.id}/decline",
+                                        OWN_ASSIGNMENT),
+    "reviews.accept_panel_invitation": Route("GET", lambda w: "/panel-invitations/not-a-token", signed_in(404)),
 }
 
 
@@ -190,6 +241,8 @@ class World:
     published_call: object
     submitted_application: object = None  # the applicant's, with two partners of its own
     draft_application: object = None  # the applicant's, to the same call
+    scoring_assignment: object = None  # the reviewer's, submitted, on an in-review application of the applicant's
+    open_assignment: object = None  # the reviewer's, assigned (not attested yet), on another such application
 
 
 @pytest.fixture
@@ -216,6 +269,8 @@ def world(make_user, make_organisation):
     world.submitted_application = _submitted_application(applicant, make_user, make_organisation)
     world.draft_application = start_application(world.submitted_application.call, owner=applicant,
                                                 title="A draft in progress")
+    world.scoring_assignment = _scoring_assignment(world.submitted_application.call, applicant, world.reviewer)
+    world.open_assignment = _open_assignment(world.submitted_application.call, applicant, world.reviewer)
     db.session.commit()
     return world
 
@@ -227,6 +282,40 @@ def _submitted_application(owner, make_user, make_organisation):
                 for kind in (OrganisationKind.COMMUNITY_NONPROFIT, OrganisationKind.PUBLIC_HEALTH_AGENCY)]
     return make_application(make_call(title="Call with a submitted application"), owner, submitted=True,
                             partner_users=partners)
+
+
+def _scoring_assignment(call, owner, reviewer):
+    """``reviewer``'s submitted review of an in-review application (rows only) with one document."""
+    from tests.applications.fixtures import PDF
+    from tests.reviews.fixtures import assign
+    from tests.reviews.scoring_factories import light_application, submitted_review
+
+    from grants.applications.models import ApplicationDocument
+    from grants.attachments.services import store_upload
+
+    application = light_application(call, owner, title="Matrix application in review")
+    stored = store_upload(BytesIO(PDF), "proposal.pdf", uploaded_by=owner)
+    application.documents.append(ApplicationDocument(call_document_id=call.documents[0].id, stored_file=stored))
+    assignment = assign(application, reviewer)
+    submitted_review(application, reviewer, 80)
+    return assignment
+
+
+def _open_assignment(call, owner, reviewer):
+    from tests.reviews.fixtures import assign
+    from tests.reviews.scoring_factories import light_application
+
+    return assign(light_application(call, owner, title="Matrix application to attest"), reviewer, attested=False)
+
+
+def _panel_member(world):
+    """The reviewer's place on the panel of the call with the applicant's applications."""
+    from sqlalchemy import select
+
+    from grants.reviews.models import PanelMember
+
+    return db.session.scalar(select(PanelMember).where(PanelMember.call_id == world.open_assignment.call_id,
+                                                       PanelMember.user_id == world.reviewer.id))
 
 
 def test_every_route_is_in_the_matrix(app):

@@ -25,12 +25,15 @@ def navigation_for(user) -> list[NavItem]:
     from grants.accounts.permissions import can_list_organisations, can_manage_users, can_view_audit_log
     from grants.accounts.enums import Role
     from grants.calls.permissions import can_manage_calls
+    from grants.reviews.permissions import is_reviewer
 
     items = [NavItem("Home", "core.home"), NavItem("Funding calls", "calls.list_calls")]
     if not user.is_authenticated:
         return items
     if user.has_role(Role.APPLICANT):
         items.append(NavItem("My applications", "applications.my_applications"))
+    if is_reviewer(user):
+        items.append(NavItem("My reviews", "reviews.my_reviews"))
     items.append(NavItem("My organisation", "accounts.my_organisation"))
     if can_manage_calls(user):
         items.append(NavItem("Manage calls", "calls.manage_calls"))
