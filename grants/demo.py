@@ -30,6 +30,8 @@ ORGANISATIONS = [
     ("Eastside Community Health Alliance", OrganisationKind.COMMUNITY_NONPROFIT, "Springfield", "IL"),
     ("Lake County Health Department", OrganisationKind.PUBLIC_HEALTH_AGENCY, "Waukegan", "IL"),
     ("Families First Social Services", OrganisationKind.SOCIAL_SERVICE_AGENCY, "Riverside", "IL"),
+    ("Lakeside University Health Sciences", OrganisationKind.MEMBER_INSTITUTION, "Milwaukee", "WI"),
+    ("Westside Neighbors Council", OrganisationKind.COMMUNITY_NONPROFIT, "Springfield", "IL"),
 ]
 
 # (role label for the README, e-mail, name, organisation, roles)
@@ -38,6 +40,10 @@ DEMO_USERS = [
     ("Program officer", "officer@grants.example", "Priya Natarajan", "Community Health Trust Fund",
      {Role.PROGRAM_OFFICER}),
     ("Reviewer", "reviewer@northgate.example", "Dr. Samuel Okafor", "Northgate University School of Medicine",
+     {Role.REVIEWER}),
+    ("Reviewer (academic)", "reviewer@lakeside.example", "Dr. Mei Chen", "Lakeside University Health Sciences",
+     {Role.REVIEWER}),
+    ("Reviewer (community)", "reviewer@westside.example", "Rosa Delgado", "Westside Neighbors Council",
      {Role.REVIEWER}),
     ("Applicant (member institution)", "applicant@riverside.example", "Dr. Maria Lopez",
      "Riverside University Medical Center", {Role.APPLICANT}),
@@ -75,6 +81,7 @@ def load_demo_data() -> None:
     officer = services.find_user_by_email("officer@grants.example")
     model_call = load_demo_calls(officer)
     load_demo_applications(model_call, officer)
+    load_demo_review(model_call, officer)
 
 
 # --- calls: one at each stage, dated around the day the demo is loaded ------------------
@@ -360,6 +367,67 @@ def load_demo_applications(call, officer: User) -> None:
         call, riverside, "Faith Communities and Cancer Screening",
         "Congregations and the cancer centre co-host conversations about screening and research.", [eastside],
         lead_cents=_dollars(60_000), partner_cents=_dollars(30_000), complete=False)
+
+
+# --- review of the open call: a panel in two sub-panels, assignments, scores -----------
+
+DEMO_REVIEWS = {
+    # reviewer e-mail: (scores by criterion position, recommendation, strengths, weaknesses)
+    "reviewer@lakeside.example": ([5, 4, 4, 5, 4], "fund",
+                                  "Community partners hold real decision power and half the budget.",
+                                  "The evaluation plan needs a baseline survey before the first sessions."),
+    "reviewer@westside.example": ([4, 5, 3, 4, 4], "fund_if_funds_allow",
+                                  "Trusted messengers are paid, trained and supported.",
+                                  "Little on how findings reach residents who do not attend church or barbershops."),
+}
+
+
+def load_demo_review(call, officer: User) -> None:
+    """Reviewers invited and on the panel, both in-review applications assigned, one review
+    submitted by each of two reviewers, one in progress, and a declared conflict."""
+    from grants.applications import services as applications
+    from grants.applications.enums import ApplicationStatus
+    from grants.applications.models import Application
+    from grants.reviews import scoring
+    from grants.reviews import services as reviews
+    from grants.reviews.enums import PanelMemberStatus, Recommendation
+
+    user = services.find_user_by_email
+    reviews.update_review_settings(call, changed_by=officer, review_closes_at=call.closes_at + timedelta(days=30),
+                                   show_other_reviews=True, disagreement_threshold=25, reviewers_per_application=2,
+                                   default_workload_cap=6)
+    members = {}
+    for email, sub_panel in (("reviewer@northgate.example", "Academic"), ("reviewer@lakeside.example", "Academic"),
+                             ("reviewer@westside.example", "Community")):
+        member = reviews.invite_panel_member(call, email=email, invited_by=officer, sub_panel=sub_panel)
+        # Accepted (the e-mailed link is skipped here).
+        member.user_id, member.status, member.active_at = user(email).id, PanelMemberStatus.ACTIVE, utcnow()
+        members[email] = member
+    db.session.flush()
+    listening = db.session.scalar(select(Application).where(Application.title == "Listening Circles on Mental Health"))
+    applications.screen_application(listening, officer=officer, eligible=True)
+    in_review = db.session.scalars(select(Application).where(Application.call_id == call.id,
+                                                             Application.status == ApplicationStatus.IN_REVIEW)).all()
+    due_on = (call.closes_at + timedelta(days=21)).date()
+    assignments = {}
+    for application in in_review:
+        for email in ("reviewer@lakeside.example", "reviewer@westside.example"):
+            assignments[(application.title, email)] = reviews.assign_reviewer(
+                application, members[email], due_on=due_on, assigned_by=officer)
+    criteria = call.criteria
+    for email, (scores, recommendation, strengths, weaknesses) in DEMO_REVIEWS.items():
+        assignment = assignments[("Trusted Messengers for Heart Health", email)]
+        reviews.attest_no_conflict(assignment, reviewer=user(email))
+        entry = scoring.ReviewEntry(scores={c.id: scores[i] for i, c in enumerate(criteria)},
+                                    comments={c.id: "" for c in criteria}, strengths=strengths,
+                                    weaknesses=weaknesses, recommendation=Recommendation(recommendation))
+        scoring.submit_review(assignment, reviewer=user(email), expected_version=None, entry=entry)
+    # One review under way, one conflict declared for the officer to see.
+    reviews.attest_no_conflict(assignments[("Listening Circles on Mental Health", "reviewer@lakeside.example")],
+                               reviewer=user("reviewer@lakeside.example"))
+    reviews.declare_conflict(assignments[("Listening Circles on Mental Health", "reviewer@westside.example")],
+                             reviewer=user("reviewer@westside.example"),
+                             reason="I volunteer on the board of Families First Social Services.")
 
 
 def demo_logins_table() -> str:
