@@ -33,6 +33,15 @@ class ReviewForm(BaseForm):
             strengths=self.strengths.data or "", weaknesses=self.weaknesses.data or "",
             recommendation=Recommendation(self.recommendation.data) if self.recommendation.data else None)
 
+    def mark_incomplete(self, unscored: list[str], needs_recommendation: bool) -> None:
+        """Put what a refused submission lacked on the fields themselves, not only in the message
+        at the top of a long form."""
+        for criterion in self.criteria:
+            if criterion.name in unscored:
+                self[f"score_{criterion.id}"].errors.append(f"Give {criterion.name} a score to submit the review.")
+        if needs_recommendation:
+            self.recommendation.errors.append("Choose a recommendation to submit the review.")
+
     def fill(self, review) -> None:
         """Show the saved ``review`` (None: an empty form for the first draft)."""
         self.version.data = review.version if review is not None else 0

@@ -124,6 +124,11 @@ def _save(form, change) -> int | None:
         db.session.rollback()
         form.form_errors.append(scoring.STALE_MESSAGE)
         return 409
+    except scoring.ReviewIncomplete as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        form.mark_incomplete(exc.unscored, exc.needs_recommendation)
+        return exc.status_code
     except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)

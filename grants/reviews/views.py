@@ -211,7 +211,9 @@ def _proposal_grid(call, proposal, members, ticked: set[str] | None) -> list[Gri
         for member in members:
             assignment = existing.get((application.id, member.user_id))
             if assignment is not None:
-                row.cells.append(GridCell(member, note=assignment.status.label))
+                # "Conflicted" beside the automatic "Conflict" read as the same thing; it is the reviewer's word.
+                row.cells.append(GridCell(member, note="Conflict declared" if assignment.status is
+                                          AssignmentStatus.CONFLICTED else assignment.status.label))
             elif conflict_reasons(member.user, application):
                 row.cells.append(GridCell(member, note="Conflict"))
             else:

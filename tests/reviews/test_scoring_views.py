@@ -229,6 +229,9 @@ def test_a_draft_saves_then_submitting_with_a_missing_score_is_refused(client, l
     assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert "not submitted" in page and "Feasibility" in page
+    # The unscored criterion is marked where it is, not only in the message at the top.
+    assert f'id="score_{second.id}-error"' in page and "Give Feasibility a score to submit the review." in page
+    assert f'id="score_{first.id}-error"' not in page
     assert "Kept words." in page  # what was typed stays in the form
     assignment = fresh(assignment)
     assert assignment.status is AssignmentStatus.IN_PROGRESS and assignment.submitted_at is None
