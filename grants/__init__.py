@@ -68,6 +68,7 @@ def _import_models() -> None:
     import grants.applications.models  # noqa: F401
     import grants.attachments.models  # noqa: F401
     import grants.audit.models  # noqa: F401
+    import grants.awards.models  # noqa: F401
     import grants.calls.models  # noqa: F401
     import grants.notifications.models  # noqa: F401
     import grants.reviews.models  # noqa: F401
@@ -95,6 +96,9 @@ def _register_blueprints(app: Flask) -> None:
     from grants.applications import views as application_views  # noqa: F401
     from grants.applications.blueprint import bp as applications_bp
     from grants.audit.views import bp as audit_bp
+    from grants.awards import reporting_views  # noqa: F401
+    from grants.awards import views as award_views  # noqa: F401
+    from grants.awards.blueprint import bp as awards_bp
     from grants.calls.views import bp as calls_bp
     from grants.core.views import bp as core_bp
     from grants.reviews import scoring_views  # noqa: F401
@@ -107,6 +111,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(calls_bp)
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
+    app.register_blueprint(awards_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -167,6 +172,7 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from grants.accounts.cli import create_admin_command
     from grants.attachments.cli import attachments_cli
+    from grants.awards.cli import awards_cli
     from grants.demo import demo_cli
     from grants.notifications.cli import notifications_cli
     from grants.reviews.cli import reviews_cli
@@ -175,6 +181,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(attachments_cli)
     app.cli.add_command(notifications_cli)
     app.cli.add_command(reviews_cli)
+    app.cli.add_command(awards_cli)
     app.cli.add_command(demo_cli)
 
 

@@ -60,6 +60,8 @@ OWN_DRAFT = {**signed_in(404), "applicant": OK}
 OWN_ASSIGNMENT = {**signed_in(404), "reviewer": OK}
 # An award: its grantees (the applicant owns the application) and funder staff see it; to
 # anyone else it does not exist. Only the owner answers the offer; staff are refused openly.
+OWN_AWARD = {**signed_in(404), "applicant": OK, "program_officer": OK, "admin": OK}
+OFFER_ANSWER = {**signed_in(404), "applicant": OK, "program_officer": 403, "admin": 403}
 
 MATRIX: dict[str, Route] = {
     "static": Route("GET", lambda w: "/static/css/grants.css", everyone(OK)),
@@ -224,6 +226,49 @@ MATRIX: dict[str, Route] = {
     "reviews.decline_assignment": Route("POST", lambda w: f"/reviews/assignments/{w.open_assignment.id}/decline",
                                         OWN_ASSIGNMENT),
     "reviews.accept_panel_invitation": Route("GET", lambda w: "/panel-invitations/not-a-token", signed_in(404)),
+    # Decisions and awards: the officer's pages are funder staff's; the grantee's award page is
+    # its grantees' and staff's, and only the application's owner accepts or declines.
+    "awards.decisions": Route("GET", lambda w: f"/manage/calls/{w.offered_award.call_id}/decisions", STAFF_ONLY),
+    "awards.decide": Route("POST", lambda w: f"/manage/applications/{w.open_assignment.application_id}/decision",
+                           STAFF_ONLY),
+    "awards.decide_in_bulk": Route("POST", lambda w: f"/manage/calls/{w.offered_award.call_id}/decisions/bulk",
+                                   STAFF_ONLY),
+    "awards.release": Route("POST", lambda w: f"/manage/calls/{w.offered_award.call_id}/decisions/release",
+                            STAFF_ONLY),
+    "awards.manage_award": Route("GET", lambda w: f"/manage/awards/{w.active_award.id}", STAFF_ONLY),
+    "awards.amend_award": Route("POST", lambda w: f"/manage/awards/{w.active_award.id}/amend", STAFF_ONLY),
+    "awards.add_milestone": Route("POST", lambda w: f"/manage/awards/{w.active_award.id}/milestones", STAFF_ONLY),
+    "awards.adjust_milestone": Route("POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}",
+                                     STAFF_ONLY),
+    "awards.my_awards": Route("GET", lambda w: "/awards", signed_in(OK)),
+    "awards.award_detail": Route("GET", lambda w: f"/awards/{w.offered_award.id}", OWN_AWARD),
+    "awards.accept_award": Route("POST", lambda w: f"/awards/{w.offered_award.id}/accept", OFFER_ANSWER),
+    "awards.decline_award": Route("POST", lambda w: f"/awards/{w.offered_award.id}/decline", OFFER_ANSWER),
+    # Milestone reports: the grantee's pages are the award's (its grantees and staff; 404 to anyone
+    # else); a draft's file is the grantee team's alone. Reviewing reports, payments and the
+    # portfolio are funder staff's.
+    "awards.milestone_report": Route(
+        "GET", lambda w: f"/awards/{w.active_award.id}/milestones/{w.active_award.milestones[0].id}/report", OWN_AWARD),
+    "awards.report_document": Route(
+        "GET", lambda w: f"/awards/{w.active_award.id}/milestones/{w.active_award.milestones[0].id}/report/files/"
+                         f"{w.draft_report_file.id}", OWN_DRAFT),
+    "awards.report_sign_off": Route(
+        "GET", lambda w: f"/awards/{w.active_award.id}/milestones/{w.active_award.milestones[0].id}/report/sign-off",
+        OWN_AWARD),
+    "awards.grantee_dashboard": Route("GET", lambda w: "/my/awards", signed_in(OK)),
+    "awards.review_milestone": Route("GET", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}",
+                                     STAFF_ONLY),
+    "awards.accept_milestone_report": Route(
+        "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/accept", STAFF_ONLY),
+    "awards.request_milestone_revision": Route(
+        "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/revision", STAFF_ONLY),
+    "awards.release_payment": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/release",
+                                    STAFF_ONLY),
+    "awards.mark_payment_paid": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/paid",
+                                      STAFF_ONLY),
+    "awards.portfolio": Route("GET", lambda w: "/manage/portfolio", STAFF_ONLY),
+    "awards.call_portfolio": Route("GET", lambda w: f"/manage/calls/{w.active_award.call_id}/portfolio", STAFF_ONLY),
+    "awards.portfolio_csv": Route("GET", lambda w: "/manage/portfolio.csv", STAFF_ONLY),
 }
 
 
@@ -243,6 +288,9 @@ class World:
     draft_application: object = None  # the applicant's, to the same call
     scoring_assignment: object = None  # the reviewer's, submitted, on an in-review application of the applicant's
     open_assignment: object = None  # the reviewer's, assigned (not attested yet), on another such application
+    offered_award: object = None  # on an application of the applicant's (rows only), waiting for an answer
+    active_award: object = None  # on another, accepted: milestones and payments
+    draft_report_file: object = None  # a file of the applicant's draft report on active_award's first milestone
 
 
 @pytest.fixture
@@ -271,6 +319,8 @@ def world(make_user, make_organisation):
                                                 title="A draft in progress")
     world.scoring_assignment = _scoring_assignment(world.submitted_application.call, applicant, world.reviewer)
     world.open_assignment = _open_assignment(world.submitted_application.call, applicant, world.reviewer)
+    world.offered_award, world.active_award = _awards(world.submitted_application.call, applicant, program_officer)
+    world.draft_report_file = _draft_report_file(world.active_award, applicant)
     db.session.commit()
     return world
 
@@ -306,6 +356,27 @@ def _open_assignment(call, owner, reviewer):
     from tests.reviews.scoring_factories import light_application
 
     return assign(light_application(call, owner, title="Matrix application to attest"), reviewer, attested=False)
+
+
+def _awards(call, owner, officer):
+    from tests.awards.fixtures import make_active_award, make_offered_award
+    from tests.reviews.scoring_factories import light_application
+
+    offered = make_offered_award(None, None, officer=officer,
+                                 application=light_application(call, owner, title="Matrix application offered"))
+    active = make_active_award(None, None, officer=officer, milestones=None,
+                               application=light_application(call, owner, title="Matrix application awarded"))
+    return offered, active
+
+
+def _draft_report_file(award, owner):
+    from tests.applications.fixtures import PDF
+
+    from grants.awards.reporting import ReportContent, Upload, save_report_draft
+
+    draft = save_report_draft(award.milestones[0], author=owner, content=ReportContent(
+        narrative="Matrix draft", uploads=[Upload(BytesIO(PDF), "matrix-draft.pdf")]))
+    return draft.documents[0]
 
 
 def _panel_member(world):

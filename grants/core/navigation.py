@@ -24,6 +24,8 @@ class NavItem:
 def navigation_for(user) -> list[NavItem]:
     from grants.accounts.permissions import can_list_organisations, can_manage_users, can_view_audit_log
     from grants.accounts.enums import Role
+    from grants.awards.permissions import can_decide
+    from grants.awards.services import has_awards
     from grants.calls.permissions import can_manage_calls
     from grants.reviews.permissions import is_reviewer
 
@@ -32,11 +34,15 @@ def navigation_for(user) -> list[NavItem]:
         return items
     if user.has_role(Role.APPLICANT):
         items.append(NavItem("My applications", "applications.my_applications"))
+    if user.has_role(Role.APPLICANT) and has_awards(user):
+        items.append(NavItem("My awards", "awards.my_awards"))
     if is_reviewer(user):
         items.append(NavItem("My reviews", "reviews.my_reviews"))
     items.append(NavItem("My organisation", "accounts.my_organisation"))
     if can_manage_calls(user):
         items.append(NavItem("Manage calls", "calls.manage_calls"))
+    if can_decide(user):
+        items.append(NavItem("Portfolio", "awards.portfolio"))
     if can_list_organisations(user):
         items.append(NavItem("Organisations", "accounts.organisations"))
     if can_manage_users(user):

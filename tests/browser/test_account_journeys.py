@@ -280,16 +280,16 @@ def test_navigation_follows_the_role_and_errors_are_friendly(page: Page, live_se
 
     # A program officer sees organisations and the audit log, not user management.
     log_in(page, OFFICER)
-    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Organisations",
-                               "Audit log"]
+    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Portfolio",
+                               "Organisations", "Audit log"]
     log_out(page)
 
     # The admin sees everything, and a login from a protected page returns there.
     page.goto("/admin/users")
     log_in(page, ADMIN)
     expect(page).to_have_url(re.compile(r"/admin/users$"))
-    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Organisations", "Users",
-                               "Registrations", "Audit log"]
+    assert nav_labels(page) == ["Home", "Funding calls", "My organisation", "Manage calls", "Portfolio",
+                               "Organisations", "Users", "Registrations", "Audit log"]
     expect(main_nav(page).get_by_role("link", name="Users")).to_have_attribute("aria-current", "page")
 
 

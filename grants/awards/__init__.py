@@ -1,0 +1,1 @@
+"""Awards: decisions, award offers and acceptance, amendments, milestones, payments and reports."""

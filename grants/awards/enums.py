@@ -1,0 +1,85 @@
+"""States of the awards domain: decisions, awards, milestones, payments, reports."""
+
+from __future__ import annotations
+
+import enum
+
+
+class DecisionOutcome(enum.Enum):
+    AWARD = "award"
+    DECLINE = "decline"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class AwardStatus(enum.Enum):
+    OFFERED = "offered"
+    ACCEPTED = "accepted"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    TERMINATED = "terminated"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# offered → accepted → active → (completed | terminated); offered → declined.
+AWARD_TRANSITIONS = {
+    AwardStatus.OFFERED: frozenset({AwardStatus.ACCEPTED, AwardStatus.DECLINED}),
+    AwardStatus.ACCEPTED: frozenset({AwardStatus.ACTIVE, AwardStatus.TERMINATED}),
+    AwardStatus.ACTIVE: frozenset({AwardStatus.COMPLETED, AwardStatus.TERMINATED}),
+    AwardStatus.COMPLETED: frozenset(),
+    AwardStatus.TERMINATED: frozenset(),
+    AwardStatus.DECLINED: frozenset(),
+}
+
+
+class MilestoneStatus(enum.Enum):
+    UPCOMING = "upcoming"
+    SUBMITTED = "submitted"
+    ACCEPTED = "accepted"
+    REVISION_REQUESTED = "revision_requested"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# upcoming → submitted → (accepted | revision requested → submitted …)
+MILESTONE_TRANSITIONS = {
+    MilestoneStatus.UPCOMING: frozenset({MilestoneStatus.SUBMITTED}),
+    MilestoneStatus.SUBMITTED: frozenset({MilestoneStatus.ACCEPTED, MilestoneStatus.REVISION_REQUESTED}),
+    MilestoneStatus.REVISION_REQUESTED: frozenset({MilestoneStatus.SUBMITTED}),
+    MilestoneStatus.ACCEPTED: frozenset(),
+}
+
+
+class PaymentStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    RELEASED = "released"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# scheduled → released (only after its milestone is accepted) → paid
+PAYMENT_TRANSITIONS = {
+    PaymentStatus.SCHEDULED: frozenset({PaymentStatus.RELEASED}),
+    PaymentStatus.RELEASED: frozenset({PaymentStatus.PAID}),
+    PaymentStatus.PAID: frozenset(),
+}
+
+
+class ReportOutcome(enum.Enum):
+    ACCEPTED = "accepted"
+    REVISION_REQUESTED = "revision_requested"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()

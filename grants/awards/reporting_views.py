@@ -1,0 +1,468 @@
+"""Milestone reports, payments and the portfolio: the grantee's report page, partner sign-off
+and dashboard; the officer's milestone review, payment buttons, portfolio dashboards and CSV.
+
+Same shape as every view: load or 404, check the permission, call one service, commit once.
+Drafts are private to the grantee's team: staff see submitted versions only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from grants.accounts.forms import ActionForm
+from grants.applications.enums import BudgetCategory
+from grants.applications.intake_views import _cell, _dollars
+from grants.applications.models import Application, Collaborator
+from grants.attachments.views import serve_stored_file
+from grants.audit.services import record_event
+from grants.awards import portfolio as figures
+from grants.awards import reporting
+from grants.awards.blueprint import bp
+from grants.awards.charts import bar_chart, funds_chart, milestones_chart
+from grants.awards.enums import AwardStatus, MilestoneStatus
+from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportDocument
+from grants.awards.permissions import can_decide, can_file_report, can_view_award, is_grantee
+from grants.awards.reporting_forms import (
+    DecisionForm,
+    PaidForm,
+    RevisionForm,
+    report_form_class,
+    spending_field_name,
+)
+from grants.calls.models import Call
+from grants.core.errors import DomainError
+from grants.core.money import format_money
+from grants.core.types import utcnow
+from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
+from grants.extensions import db
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _act(form, change) -> int | None:
+    """Run ``change`` and commit once. On a refusal roll back, put the message on the form and
+    return the refusal's status (400, 403, 409); None when it went through."""
+    try:
+        change()
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        # Someone acted on the same rows between our checks and our write.
+        db.session.rollback()
+        form.form_errors.append(reporting.STALE_REPORT_MESSAGE)
+        return 409
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        return exc.status_code
+    return None
+
+
+def load_award_milestone(award_id: int, milestone_id: int) -> tuple[Award, Milestone]:
+    """The award and its milestone if the user may see the award (404 otherwise: its
+    existence is private to the grantee's team and funder staff)."""
+    award = load_or_404(Award, award_id)
+    require(can_view_award(current_user, award), target=award, hide=True)
+    milestone = load_or_404(Milestone, milestone_id)
+    if milestone.award_id != award.id:
+        require(False, target=milestone, hide=True)
+    return award, milestone
+
+
+# --- the grantee's report ---------------------------------------------------------------------
+
+def _prefill(form, milestone: Milestone) -> None:
+    report = reporting.working_version(milestone)
+    form.basis.data = reporting.report_basis(milestone)
+    if report is None:
+        return
+    form.narrative.data = report.narrative
+    for metric in milestone.award.call.metrics:
+        form[f"metric_{metric.id}"].data = reporting.metric_value(report, metric.id)
+    for category in BudgetCategory:
+        form[spending_field_name(category)].data = reporting.spending_in(report, category)
+
+
+def _content(form, milestone: Milestone) -> reporting.ReportContent:
+    uploads = [reporting.Upload(upload.stream, upload.filename) for upload in (form.files.data or [])
+               if upload is not None and getattr(upload, "filename", "")]
+    return reporting.ReportContent(
+        narrative=form.narrative.data or "",
+        metric_values={metric.id: form[f"metric_{metric.id}"].data for metric in milestone.award.call.metrics},
+        spending={category: form[spending_field_name(category)].data for category in BudgetCategory},
+        remove_file_ids=form.remove_files.data or [],
+        uploads=uploads)
+
+
+def _carried_files(milestone: Milestone):
+    """The files the next saved version starts with: the draft's, else the latest version's."""
+    report = reporting.working_version(milestone)
+    return report.documents if report is not None else []
+
+
+def _render_report(award: Award, milestone: Milestone, form, status: int = 200):
+    grantee = is_grantee(current_user, award)
+    may_file = can_file_report(current_user, award) and milestone.status in reporting.REPORTABLE
+    today = reporting.local_today(award.call)
+    latest = reporting.latest_submitted(milestone)
+    return render_template(
+        "awards/reporting/report.html", award=award, call=award.call, milestone=milestone, form=form,
+        may_file=may_file, is_grantee=grantee, draft=reporting.current_draft(milestone) if grantee else None,
+        versions=reporting.submitted_versions(milestone), latest=latest,
+        carried_files=_carried_files(milestone) if may_file else [],
+        waiting_for=reporting.partners_to_sign(latest) if latest is not None else [],
+        my_partner=reporting.partner_of(current_user, award),
+        overdue=reporting.is_overdue(milestone, today), days_left=reporting.days_until_due(milestone, today),
+        spending_total=reporting.spending_total, categories=list(BudgetCategory),
+        metric_value=reporting.metric_value, spending_in=reporting.spending_in,
+        # After a conflicting save: the report as someone else saved it, beside what was typed.
+        saved_now=reporting.working_version(milestone) if status == 409 and grantee else None,
+    ), status
+
+
+@bp.route("/awards/<int:award_id>/milestones/<int:milestone_id>/report", methods=["GET", "POST"])
+@login_required
+@keeps_input_on_csrf_error
+def milestone_report(award_id: int, milestone_id: int):
+    award, milestone = load_award_milestone(award_id, milestone_id)
+    form_class = report_form_class(award.call)
+    if request.method == "GET":
+        form = form_class(formdata=None)
+        _prefill(form, milestone)
+        return _render_report(award, milestone, form)
+    # Funder staff see the report; only the grantee's team files it.
+    require(is_grantee(current_user, award), target=milestone, reason="not the grantee")
+    form = form_class()
+    form.remove_files.choices = [(d.stored_file_id, d.stored_file.original_filename)
+                                 for d in _carried_files(milestone)]
+    status = 400
+    if form.validate_on_submit():
+        submitting = form.is_submission
+        content = _content(form, milestone)
+        action = reporting.submit_report if submitting else reporting.save_report_draft
+        status = _act(form, lambda: action(milestone, author=_me(), content=content,
+                                           expected_basis=form.basis.data or None))
+        if status is None:
+            report = milestone.reports[-1]
+            if submitting:
+                message = (f"Version {report.version} of the report is submitted. The program officer will accept it "
+                           "or ask for a revision; you will get an e-mail either way.")
+                if award.call.requires_partner_signoff:
+                    message += " Each partner's contact now signs it off; they have been e-mailed."
+            else:
+                message = f"Draft saved (version {report.version}, not submitted). Only your team can see it."
+            flash(message, "success")
+            return redirect(url_for("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))
+        if submitting:
+            for name, problem in reporting.submission_problems(milestone, content).items():
+                form[name].errors = list(form[name].errors or []) + [problem]
+        if status == 409:
+            # What was typed stays; the next save is based on the report as it is now.
+            form.basis.data = reporting.report_basis(milestone)
+    return _render_report(award, milestone, form, status)
+
+
+@bp.route("/awards/<int:award_id>/milestones/<int:milestone_id>/report/files/<int:document_id>")
+@login_required
+def report_document(award_id: int, milestone_id: int, document_id: int):
+    award, milestone = load_award_milestone(award_id, milestone_id)
+    document = load_or_404(ReportDocument, document_id)
+    report = document.report
+    visible = report.submitted_at is not None or is_grantee(current_user, award)
+    if report.milestone_id != milestone.id or not visible:
+        require(False, target=document, hide=True)
+    record_event("attachment.downloaded", target=document.stored_file,
+                 details={"award_id": award.id, "milestone_id": milestone.id, "report_id": report.id,
+                          "version": report.version})
+    db.session.commit()
+    return serve_stored_file(document.stored_file)
+
+
+@bp.route("/awards/<int:award_id>/milestones/<int:milestone_id>/report/sign-off", methods=["GET", "POST"])
+@login_required
+def report_sign_off(award_id: int, milestone_id: int):
+    award, milestone = load_award_milestone(award_id, milestone_id)
+    report = reporting.latest_submitted(milestone)
+    partner = reporting.partner_of(current_user, award)
+    form = ActionForm()
+    status = 200
+    if request.method == "POST":
+        require(partner is not None, target=milestone, reason="not a partner contact")
+        status = 400
+        if form.validate_on_submit():
+            if report is None or request.form.get("report_id", type=int) != report.id:
+                form.form_errors.append("A newer version of the report was submitted after you opened this page. "
+                                        "Read it below, then sign off again.")
+                status = 409
+            else:
+                status = _act(form, lambda: reporting.sign_off_report(report, user=_me()))
+                if status is None:
+                    flash(f"Thank you. {partner.organisation.name} has signed off version {report.version} of the "
+                          f"report for “{milestone.name}”.", "success")
+                    return redirect(url_for("awards.report_sign_off", award_id=award.id, milestone_id=milestone.id))
+    signed = {sign_off.partner_id: sign_off for sign_off in report.sign_offs} if report is not None else {}
+    return render_template(
+        "awards/reporting/sign_off.html", award=award, call=award.call, milestone=milestone, report=report,
+        partner=partner, signed=signed, form=form, categories=list(BudgetCategory),
+        metric_value=reporting.metric_value, spending_in=reporting.spending_in,
+        can_sign=(partner is not None and report is not None and milestone.status is MilestoneStatus.SUBMITTED
+                  and award.status is AwardStatus.ACTIVE and award.call.requires_partner_signoff
+                  and partner.id not in signed),
+    ), status
+
+
+# --- what the award pages show of reports (templates/awards/reporting/_*_award.html) ------------
+
+@dataclass
+class MilestoneOverview:
+    milestone: Milestone
+    overdue: bool
+    days_left: int
+    latest: MilestoneReport | None  # the latest submitted version
+    waiting_for: list  # partners still to sign it off
+
+
+@bp.app_template_global("report_overview")
+def report_overview(award: Award) -> list[MilestoneOverview]:
+    """Each milestone of ``award`` with its overdue flag and its latest submitted report."""
+    today = reporting.local_today(award.call)
+    rows = []
+    for milestone in award.milestones:
+        latest = reporting.latest_submitted(milestone)
+        rows.append(MilestoneOverview(milestone, reporting.is_overdue(milestone, today),
+                                      reporting.days_until_due(milestone, today), latest,
+                                      reporting.partners_to_sign(latest) if latest is not None else []))
+    return rows
+
+
+@bp.app_template_global("report_partner_of")
+def report_partner_of(award: Award):
+    """The partner of the award whose contact the current user is (they sign reports off), or None."""
+    return reporting.partner_of(current_user, award)
+
+
+@bp.app_template_global("local_today_of")
+def local_today_of(call):
+    return reporting.local_today(call)
+
+
+# --- the grantee's dashboard ------------------------------------------------------------------
+
+@bp.route("/my/awards")
+@login_required
+def grantee_dashboard():
+    """The user's awards (owner or active collaborator): milestones that need them, payments."""
+    collaborates = select(Collaborator.application_id).where(
+        Collaborator.user_id == current_user.id, Collaborator.accepted_at.is_not(None),
+        Collaborator.revoked_at.is_(None))
+    awards = db.session.scalars(
+        select(Award).join(Application, Application.id == Award.application_id)
+        .where((Application.owner_id == current_user.id) | Application.id.in_(collaborates))
+        .options(*figures.award_loading(), selectinload(Award.milestones).selectinload(Milestone.payment),
+                 selectinload(Award.payments))
+        .order_by(Award.offered_at.desc(), Award.id.desc())).unique().all()
+    funds = figures.funds_by_award(award_ids=[award.id for award in awards])
+    now = utcnow()
+    rows = []
+    for award in awards:
+        today = reporting.local_today(award.call, now)
+        milestones = [(m, reporting.is_overdue(m, today), reporting.days_until_due(m, today))
+                      for m in award.milestones]
+        rows.append({"award": award, "funds": funds.get(award.id, figures.Funds()), "milestones": milestones,
+                     "attention": [(m, overdue, days) for m, overdue, days in milestones
+                                   if award.status is AwardStatus.ACTIVE and m.status in reporting.REPORTABLE
+                                   and (overdue or days <= 30 or m.status is MilestoneStatus.REVISION_REQUESTED)]})
+    return render_template("awards/reporting/grantee_dashboard.html", rows=rows,
+                           has_award_page="awards.award_detail" in _endpoints())
+
+
+# --- the officer's review of a milestone --------------------------------------------------------
+
+def _render_review(milestone: Milestone, *, accept_form=None, revision_form=None, paid_form=None,
+                   status: int = 200):
+    award = milestone.award
+    today = reporting.local_today(award.call)
+    latest = reporting.latest_submitted(milestone)
+    if paid_form is None:
+        paid_form = PaidForm(formdata=None)
+        paid_form.paid_on.data = today
+    return render_template(
+        "awards/reporting/milestone.html", award=award, call=award.call, milestone=milestone,
+        versions=reporting.submitted_versions(milestone), latest=latest,
+        waiting_for=reporting.partners_to_sign(latest) if latest is not None else [],
+        deciding=latest is not None and milestone.status is MilestoneStatus.SUBMITTED
+        and award.status is AwardStatus.ACTIVE,
+        accept_form=accept_form or DecisionForm(formdata=None),
+        revision_form=revision_form or RevisionForm(formdata=None),
+        paid_form=paid_form, payment=milestone.payment, overdue=reporting.is_overdue(milestone, today),
+        categories=list(BudgetCategory), metric_value=reporting.metric_value, spending_in=reporting.spending_in,
+        spending_total=reporting.spending_total, has_award_page="awards.manage_award" in _endpoints(),
+    ), status
+
+
+def _endpoints() -> set[str]:
+    return set(current_app.view_functions)
+
+
+@bp.route("/manage/milestones/<int:milestone_id>")
+@role_required(can_decide)
+def review_milestone(milestone_id: int):
+    milestone = load_or_404(Milestone, milestone_id)
+    return _render_review(milestone)
+
+
+@bp.route("/manage/milestones/<int:milestone_id>/accept", methods=["POST"])
+@role_required(can_decide)
+def accept_milestone_report(milestone_id: int):
+    milestone = load_or_404(Milestone, milestone_id)
+    form = DecisionForm()
+    status = 400
+    if form.validate_on_submit():
+        completes = milestone.is_final
+        status = _act(form, lambda: reporting.accept_report(milestone, officer=_me(), comments=form.comments.data))
+        if status is None:
+            flash(f"The report for “{milestone.name}” is accepted." + (
+                " It was the final report: the award is completed." if completes else
+                " Its payment can now be released." if milestone.payment is not None else ""), "success")
+            return redirect(url_for("awards.review_milestone", milestone_id=milestone.id))
+    return _render_review(milestone, accept_form=form, status=status)
+
+
+@bp.route("/manage/milestones/<int:milestone_id>/revision", methods=["POST"])
+@role_required(can_decide)
+def request_milestone_revision(milestone_id: int):
+    milestone = load_or_404(Milestone, milestone_id)
+    form = RevisionForm()
+    status = 400
+    if form.validate_on_submit():
+        status = _act(form, lambda: reporting.request_revision(milestone, officer=_me(), comments=form.comments.data))
+        if status is None:
+            flash(f"The report for “{milestone.name}” is returned to the grantee with your comments.", "success")
+            return redirect(url_for("awards.review_milestone", milestone_id=milestone.id))
+    return _render_review(milestone, revision_form=form, status=status)
+
+
+# --- payments -----------------------------------------------------------------------------------
+
+def _back(payment: Payment):
+    """Back to the page the button was on: the officer's award page or the milestone's."""
+    where = request.form.get("back", "")
+    if (where == "award" or payment.milestone_id is None) and "awards.manage_award" in _endpoints():
+        return redirect(url_for("awards.manage_award", award_id=payment.award_id))
+    if payment.milestone_id is not None:
+        return redirect(url_for("awards.review_milestone", milestone_id=payment.milestone_id))
+    return redirect(url_for("awards.portfolio"))
+
+
+@bp.route("/manage/payments/<int:payment_id>/release", methods=["POST"])
+@role_required(can_decide)
+def release_payment(payment_id: int):
+    payment = load_or_404(Payment, payment_id)
+    form = ActionForm()
+    if form.validate_on_submit():
+        if _act(form, lambda: reporting.release_payment(payment, officer=_me())) is None:
+            flash(f"The payment of {format_money(payment.amount_cents)} is released. Mark it paid once the money "
+                  "has gone out.", "success")
+        else:
+            flash(" ".join(form.form_errors), "danger")
+    return _back(payment)
+
+
+@bp.route("/manage/payments/<int:payment_id>/paid", methods=["POST"])
+@role_required(can_decide)
+def mark_payment_paid(payment_id: int):
+    payment = load_or_404(Payment, payment_id)
+    form = PaidForm()
+    if form.validate_on_submit():
+        if _act(form, lambda: reporting.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data)) is None:
+            flash(f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
+                  f"{payment.paid_on:%d %B %Y}.", "success")
+            return _back(payment)
+    problems = form.form_errors + [error for name, errors in form.errors.items() if name != "csrf_token"
+                                   for error in errors]
+    flash(" ".join(problems) or "The payment was not marked paid.", "danger")
+    return _back(payment)
+
+
+# --- the portfolio ------------------------------------------------------------------------------
+
+@bp.route("/manage/portfolio")
+@role_required(can_decide)
+def portfolio():
+    data = figures.build_portfolio()
+    return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
+                           has_award_page="awards.manage_award" in _endpoints())
+
+
+@bp.route("/manage/calls/<int:call_id>/portfolio")
+@role_required(can_decide)
+def call_portfolio(call_id: int):
+    call = load_or_404(Call, call_id)
+    data = figures.build_portfolio(call=call)
+    return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
+                           has_award_page="awards.manage_award" in _endpoints())
+
+
+def _charts(data: figures.Portfolio) -> dict:
+    per_row = ([(row.award.application.reference_number or f"Award {row.award.id}", row.funds)
+                for row in data.awards] if data.call is not None
+               else [(row.call.title, row.funds) for row in data.calls])
+    return {
+        "funds": funds_chart(data.funds),
+        "milestones": milestones_chart(data.timeliness),
+        "paid": bar_chart(
+            [(label, [("Awarded", funds.awarded_cents), ("Paid", funds.paid_cents)]) for label, funds in per_row],
+            series=("Awarded", "Paid"), money=True,
+            title="Awarded and paid, by award" if data.call is not None else "Awarded and paid, by call"),
+    }
+
+
+CSV_HEADER = ["Call", "Reference", "Project title", "Lead organisation", "Award status", "Start", "End",
+              "Awarded (cents)", "Awarded (USD)", "Released (cents)", "Paid (cents)", "Remaining (cents)",
+              "Remaining (USD)", "To community partners (cents)", "To community partners (%)",
+              "Milestones", "On time", "Late", "Overdue now", "Not yet due"]
+
+
+@bp.route("/manage/portfolio.csv")
+@role_required(can_decide)
+def portfolio_csv():
+    """One row per award (declined ones left out); with ?call_id= one call's awards, with a
+    column per outcome metric (the award's latest accepted figure)."""
+    call_id = request.args.get("call_id", type=int)
+    call = load_or_404(Call, call_id) if call_id is not None else None
+    data = figures.build_portfolio(call=call)
+    metrics = call.metrics if call is not None else []
+    header = CSV_HEADER + [f"{metric.name}" + (f" ({metric.unit})" if metric.unit else "") for metric in metrics]
+    rows = []
+    for row in data.awards:
+        award, funds, timing = row.award, row.funds, row.timeliness
+        percent = funds.community_percent
+        rows.append([award.call.title, award.application.reference_number, award.application.title,
+                     award.application.lead_organisation.name, award.status.label, award.start_on.isoformat(),
+                     award.end_on.isoformat(), funds.awarded_cents, _dollars(funds.awarded_cents),
+                     funds.released_cents, funds.paid_cents, funds.remaining_cents, _dollars(funds.remaining_cents),
+                     funds.community_cents, f"{percent:.1f}" if percent is not None else "",
+                     timing.total, timing.on_time, timing.late, timing.overdue, timing.not_due]
+                    + [row.metric_values.get(metric.id, "") for metric in metrics])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([_cell(value) for value in header])
+    writer.writerows([_cell(value) for value in row] for row in rows)
+    name = f"portfolio-call-{call.id}" if call is not None else "portfolio"
+    record_event("portfolio.exported", actor=_me(), target=call,
+                 details={"rows": len(rows), "call_id": call.id if call is not None else None})
+    db.session.commit()
+    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="{name}-{utcnow():%Y-%m-%d}.csv"',
+        "Cache-Control": "no-store",
+    })

@@ -1,0 +1,224 @@
+"""Two officers at once: the call's row lock keeps its awards within its total funds, and the
+award's row lock keeps its payments within the award.
+
+PostgreSQL only (SQLite lets one writer at a time into the whole file, so there is no race
+to lose). Each decider runs in its own thread with its own app context, session and
+connection, on a database of its own whose data is really committed (not the suite's
+rolled-back transaction), created here and dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from grants import create_test_app
+from grants.accounts.models import User
+from grants.applications.models import Application
+from grants.awards import services
+from grants.awards.enums import DecisionOutcome
+from grants.awards.models import Award, Decision
+from grants.core.errors import DomainError
+from grants.extensions import db
+from tests.applications.fixtures import make_applicant, make_call
+from tests.awards.fixtures import make_officer
+from tests.conftest import database_url
+from tests.reviews.scoring_factories import light_application
+
+TOTAL, EACH = 30_000_000, 20_000_000  # $300,000 of funds; two awards of $200,000 each do not both fit
+
+
+@pytest.fixture
+def database():
+    """Overrides tests/conftest.py's rolled-back transaction: these tests commit for real, on
+    their own database, so the threads' connections see each other's work."""
+    yield None
+
+
+@pytest.fixture
+def racing_app(tmp_path):
+    url = make_url(database_url())
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("races between two officers need PostgreSQL (set TEST_DATABASE_URL): SQLite serialises "
+                    "writers on the whole file, so they cannot race there")
+    name = f"{url.database}_concurrency"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    app = create_test_app(SQLALCHEMY_DATABASE_URI=url.set(database=name).render_as_string(hide_password=False),
+                          STORAGE_LOCAL_PATH=str(tmp_path))
+    try:
+        with app.app_context():
+            db.create_all()
+        yield app
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def contest(racing_app, make_user, make_organisation):
+    """Committed: a call with $300,000 of funds, two applications in review, two officers."""
+    with racing_app.app_context():
+        call = make_call(total_cents=TOTAL)
+        lead = make_applicant(make_user, make_organisation)
+        applications = [light_application(call, lead, title=f"Contender {n}") for n in (1, 2)]
+        officers = [make_officer(make_user, make_organisation) for _ in (1, 2)]
+        db.session.commit()
+        ids = {"call": call.id, "applications": [a.id for a in applications], "officers": [o.id for o in officers]}
+        db.session.remove()
+    return ids
+
+
+def _in_parallel(app, read, act, arguments: list[tuple]) -> list[str]:
+    """Run ``act`` once per item of ``arguments``, each in its own thread, app context,
+    session and connection. Each first runs ``read`` (its view of the data before acting),
+    then waits at a barrier until every other has read too, then acts and commits.
+    Returns "done" or the refusal's message, per thread, in the order they finished."""
+    barrier = threading.Barrier(len(arguments), timeout=30)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def run(*args) -> None:
+        try:
+            with app.app_context():
+                try:
+                    loaded = read(*args)
+                    barrier.wait()
+                    try:
+                        act(*loaded)
+                        db.session.commit()
+                        outcomes.append("done")
+                    except DomainError as exc:
+                        db.session.rollback()
+                        outcomes.append(exc.message)
+                finally:
+                    db.session.remove()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in the thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=args) for args in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a decider never finished (deadlock?)"
+    assert errors == []
+    return outcomes
+
+
+def _race(app, contest) -> list[str]:
+    """Both officers award $200,000 at once: each reads the call's remaining funds (both see
+    $300,000), waits until the other has read too, then decides and commits."""
+
+    def read(application_id: int, officer_id: int):
+        application = db.session.get(Application, application_id)
+        assert services.remaining_cents(application.call) == TOTAL
+        return application, db.session.get(User, officer_id)
+
+    def decide(application, officer) -> None:
+        services.decide_application(application, officer=officer, outcome=DecisionOutcome.AWARD, amount_cents=EACH,
+                                    start_on=date(2031, 1, 1), end_on=date(2031, 12, 31), rationale="Ranked high.")
+
+    return _in_parallel(app, read, decide, list(zip(contest["applications"], contest["officers"])))
+
+
+@pytest.fixture
+def slow_first_sum(monkeypatch):
+    """The first decider to sum the call's commitments pauses after summing, before it writes:
+    long enough for the other to sum the same figure, unless the call's lock keeps it waiting."""
+    original = services.committed_cents
+    first = threading.Lock()
+
+    def committed_then_pause(*args, **kwargs):
+        amount = original(*args, **kwargs)
+        if first.acquire(blocking=False):
+            time.sleep(0.5)
+        return amount
+
+    monkeypatch.setattr(services, "committed_cents", committed_then_pause)
+
+
+def _committed(app, contest) -> tuple[int, int]:
+    with app.app_context():
+        try:
+            count = db.session.scalar(select(func.count(Decision.id)).where(Decision.call_id == contest["call"]))
+            total = db.session.scalar(select(func.coalesce(func.sum(Decision.amount_cents), 0))
+                                      .where(Decision.call_id == contest["call"]))
+            return count, total
+        finally:
+            db.session.remove()
+
+
+def test_two_officers_awarding_at_once_never_exceed_the_total_funds(racing_app, contest, slow_first_sum):
+    outcomes = _race(racing_app, contest)
+    assert len(outcomes) == 2 and outcomes.count("done") == 1
+    [refusal] = [o for o in outcomes if o != "done"]
+    assert "over its total funds of $300,000 (still available: $100,000)" in refusal
+    count, total = _committed(racing_app, contest)
+    assert count == 1 and total == EACH <= TOTAL
+
+
+def test_without_the_call_lock_both_would_win(racing_app, contest, monkeypatch):
+    """The control: without the lock, two deciders that both sum before either writes (a
+    barrier makes sure of it here) over-commit the call; the lock is what prevents it."""
+    original = services.committed_cents
+    both_summed = threading.Barrier(2, timeout=30)
+
+    def committed_then_wait(*args, **kwargs):
+        amount = original(*args, **kwargs)
+        both_summed.wait()
+        return amount
+
+    monkeypatch.setattr(services, "committed_cents", committed_then_wait)
+    monkeypatch.setattr(services, "lock_call", lambda call: None)
+    outcomes = _race(racing_app, contest)
+    assert outcomes == ["done", "done"]
+    count, total = _committed(racing_app, contest)
+    assert count == 2 and total == 2 * EACH > TOTAL
+
+
+def test_two_officers_adding_payments_to_one_award_at_once_never_exceed_it(racing_app, make_user,
+                                                                           make_organisation):
+    """$20,000 of a $100,000 award is in no payment; two officers each add a milestone paying
+    $20,000 at the same moment: one is refused, and the payments stay within the award."""
+    from tests.awards.fixtures import make_active_award
+
+    with racing_app.app_context():
+        award = make_active_award(make_user, make_organisation)
+        first = award.milestones[0]
+        services.adjust_milestone(first, officer=None, name=first.name, due_on=first.due_on, payment_cents=None)
+        officers = [make_officer(make_user, make_organisation).id for _ in (1, 2)]
+        db.session.commit()
+        award_id = award.id
+        db.session.remove()
+
+    def read(officer_id: int):
+        award = db.session.get(Award, award_id)
+        assert services.unscheduled_cents(award) == 2_000_000
+        return award, db.session.get(User, officer_id)
+
+    def add(award, officer) -> None:
+        services.add_milestone(award, officer=officer, name=f"Forum by {officer.full_name}",
+                               due_on=award.start_on + timedelta(days=90), payment_cents=2_000_000)
+
+    outcomes = _in_parallel(racing_app, read, add, [(officer_id,) for officer_id in officers])
+    assert len(outcomes) == 2 and outcomes.count("done") == 1
+    assert any("at most $0 can go to this milestone" in outcome for outcome in outcomes)
+    with racing_app.app_context():
+        try:
+            award = db.session.get(Award, award_id)
+            assert sum(p.amount_cents for p in award.payments) == award.amount_cents
+            assert len(award.milestones) == 4
+        finally:
+            db.session.remove()
