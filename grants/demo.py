@@ -82,6 +82,7 @@ def load_demo_data() -> None:
     model_call = load_demo_calls(officer)
     load_demo_applications(model_call, officer)
     load_demo_review(model_call, officer)
+    load_demo_awards(officer)
 
 
 # --- calls: one at each stage, dated around the day the demo is loaded ------------------
@@ -274,7 +275,7 @@ DEMO_ANSWERS = [
 
 
 def _build_application(call, owner: User, title: str, summary: str, partner_users: list[User],
-                       *, lead_cents: int, partner_cents: int, complete: bool = True):
+                       *, lead_cents: int, partner_cents: int, complete: bool = True, now=None):
     """An application filled in as its owner and partners would, through the same services."""
     import secrets
     from io import BytesIO
@@ -283,7 +284,7 @@ def _build_application(call, owner: User, title: str, summary: str, partner_user
     from grants.applications.enums import BudgetCategory, CollaboratorRole
     from grants.applications.models import Collaborator
 
-    application = applications.start_application(call, owner=owner, title=title)
+    application = applications.start_application(call, owner=owner, title=title, now=now)
     applications.update_overview(application, editor=owner, expected_version=None, title=title, summary=summary)
     questions = call.questions if complete else call.questions[:1]
     applications.save_answers(application, editor=owner, expected_version=None,
@@ -428,6 +429,68 @@ def load_demo_review(call, officer: User) -> None:
     reviews.declare_conflict(assignments[("Listening Circles on Mental Health", "reviewer@westside.example")],
                              reviewer=user("reviewer@westside.example"),
                              reason="I volunteer on the board of Families First Social Services.")
+
+
+# --- awards on the closed call: one active with a report accepted and paid, one offered ---
+
+def load_demo_awards(officer: User) -> None:
+    """The closed call's round: applications submitted while it was open, screened in,
+    decided and released; one award accepted (its first report accepted, payment released
+    and paid), one offer waiting for the grantee's answer."""
+    from io import BytesIO
+
+    from grants.applications import services as applications
+    from grants.applications.enums import BudgetCategory
+    from grants.awards import reporting
+    from grants.awards import services as awards
+    from grants.awards.enums import DecisionOutcome
+    from grants.calls.models import Call
+
+    user = services.find_user_by_email
+    call = db.session.scalar(select(Call).where(Call.title == "Vaccine Confidence Community Grants 2026"))
+    while_open = call.opens_at + timedelta(days=10)
+    riverside, northgate = user("applicant@riverside.example"), user("applicant@northgate.example")
+    eastside, families = user("applicant@eastside.example"), user("applicant@familiesfirst.example")
+    rounds = [
+        (riverside, "Barbershop Conversations on Vaccines",
+         "Barbers trained as trusted messengers host monthly conversations with clinicians.", [eastside],
+         _dollars(40_000), _dollars(30_000), _dollars(70_000)),
+        (northgate, "Faith and Flu Shots Listening Tour",
+         "Congregations host listening sessions on vaccines; the medical school reports back what it heard.",
+         [families], _dollars(35_000), _dollars(25_000), _dollars(55_000)),
+    ]
+    today = in_zone(utcnow(), ZONE).date()
+    decided = []
+    for owner, title, summary, partners, lead_cents, partner_cents, amount in rounds:
+        application = _build_application(call, owner, title, summary, partners, lead_cents=lead_cents,
+                                         partner_cents=partner_cents, now=while_open)
+        applications.submit_application(application, submitted_by=owner, expected_version=None, now=while_open)
+        applications.screen_application(application, officer=officer, eligible=True)
+        awards.decide_application(
+            application, officer=officer, outcome=DecisionOutcome.AWARD, amount_cents=amount,
+            start_on=today - timedelta(days=20), end_on=today + timedelta(days=345),
+            terms="Funds are used as budgeted; milestone reports as scheduled; partners are paid within 30 days.",
+            rationale="Strong community leadership; ranked in the top two.")
+        decided.append(application)
+    awards.release_decisions(call, officer=officer)
+    from grants.awards.models import Award
+
+    active = db.session.scalar(select(Award).where(Award.application_id == decided[0].id))
+    awards.accept_award(active, user=riverside, confirm_terms=True)
+    first = active.milestones[0]
+    metrics = {metric.id: value for metric, value in zip(call.metrics, (6, 140))}
+    content = reporting.ReportContent(
+        narrative="Six barbershop conversations held; 140 residents took part. Barbers asked for a short guide on "
+                  "side effects, which the clinic wrote with them.",
+        metric_values=metrics, spending={BudgetCategory.PERSONNEL: _dollars(8_000),
+                                         BudgetCategory.CONTRACTUAL: _dollars(6_000)},
+        uploads=[reporting.Upload(BytesIO(DEMO_PDF), "start-up-report.pdf")])
+    report = reporting.submit_report(first, author=riverside, content=content)
+    reporting.sign_off_report(report, user=eastside)
+    reporting.accept_report(first, officer=officer, comments="Thank you: a clear start.")
+    payment = first.payment
+    reporting.release_payment(payment, officer=officer)
+    reporting.mark_paid(payment, officer=officer, paid_on=today)
 
 
 def demo_logins_table() -> str:

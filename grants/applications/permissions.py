@@ -23,10 +23,11 @@ def is_editor(user, application) -> bool:
         collaboration is not None and collaboration.role is CollaboratorRole.EDITOR)
 
 
-def can_start_application(user, call) -> bool:
-    """An active applicant of an approved organisation of a kind the call accepts as lead."""
+def can_start_application(user, call, now=None) -> bool:
+    """An active applicant of an approved organisation of a kind the call accepts as lead,
+    while the call is open (at ``now``, default the server clock)."""
     return (user.is_authenticated and user.has_role(Role.APPLICANT) and user.organisation.is_approved
-            and call.is_published and call.is_open()
+            and call.is_published and call.is_open(now)
             and (not call.lead_kinds or user.organisation.kind.value in call.lead_kinds))
 
 

@@ -67,7 +67,7 @@ def start_application(call, *, owner, title: str, now: datetime | None = None) -
         raise DomainError("Give the project a working title; you can change it later.")
     if not call.is_published or not call.is_open(now):
         raise DomainError("This call is not open for applications.")
-    if not can_start_application(owner, call):
+    if not can_start_application(owner, call, now):
         kinds = ", ".join(kind.label.lower() for kind in call.allowed_lead_kinds) or "an eligible organisation"
         raise PermissionDenied(f"Applications to this call are led by a {kinds}; "
                                f"{owner.organisation.name} cannot lead one.")
