@@ -70,15 +70,17 @@ def report_form_class(call) -> type[ReportForm]:
     return Form
 
 
+# The review page shows both forms: distinct ids keep each label on its own box (both post "comments").
 class DecisionForm(BaseForm):
-    comments = TextAreaField("Comments to the grantee", validators=[Length(max=10_000)], render_kw={"rows": 5})
+    comments = TextAreaField("Comments to the grantee", validators=[Length(max=10_000)], render_kw={"rows": 5},
+                             id="accept-comments")
 
 
 class RevisionForm(BaseForm):
     comments = TextAreaField(
         "What needs to change", validators=[InputRequired("Say what needs to change: the grantee sees these comments."),
                                             Length(max=10_000)],
-        render_kw={"rows": 5}, description="The grantee sees these comments with the report.")
+        render_kw={"rows": 5}, description="The grantee sees these comments with the report.", id="revision-comments")
 
 
 class PaidForm(BaseForm):

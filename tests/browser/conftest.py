@@ -49,6 +49,11 @@ def _in_this_folder(item: pytest.Item) -> bool:
     return BROWSER_TESTS_DIR in Path(item.path).resolve().parents
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "changes_the_demo_call: moves the demo's open call past review "
+                                       "(decisions, awards); runs after the browser tests that start from it")
+
+
 def pytest_collection_modifyitems(config, items):
     reason = browser_unavailable_reason()
     for item in items:
@@ -57,6 +62,9 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.browser)
         if reason and not browser_is_required():
             item.add_marker(pytest.mark.skip(reason=f"browser test skipped: {reason}"))
+    # The live server and its demo data are shared by the package: a journey that ends the demo
+    # call's review (the award journey) goes last, whatever the order of the file names.
+    items.sort(key=lambda item: item.get_closest_marker("changes_the_demo_call") is not None)
 
 
 _phase_reports = pytest.StashKey[dict]()
