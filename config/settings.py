@@ -22,6 +22,14 @@ def _env_bool(name: str, default: bool) -> bool:
     return (_env(name, "1" if default else "0") or "").lower() in {"1", "true", "yes", "on"}
 
 
+def _server_side_encryption() -> str | None:
+    # Unlike other settings an empty value is a choice here: "ask for no encryption".
+    value = os.environ.get("S3_SERVER_SIDE_ENCRYPTION")
+    if value is None:
+        return "AES256"
+    return None if value.strip().lower() in {"", "none", "off"} else value.strip()
+
+
 class Config:
     """Embedded defaults: SQLite file, local attachment directory, mail to the log."""
 
@@ -32,6 +40,12 @@ class Config:
     # Flask-WTF tokens expire after an hour by default; long grant forms then fail on save.
     # None ties the token to the session instead (DESIGN.md, pitfalls).
     WTF_CSRF_TIME_LIMIT = None
+
+    # A session ends after this long without a request, and this long after login whatever
+    # happens. Idle is generous because grant narratives take a while to write: a POST after
+    # the limit is refused, and what was typed in it is lost.
+    SESSION_IDLE_MINUTES = _env_int("SESSION_IDLE_MINUTES", 60)
+    SESSION_ABSOLUTE_HOURS = _env_int("SESSION_ABSOLUTE_HOURS", 12)
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -48,6 +62,8 @@ class Config:
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_ENABLED = _env_bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Per API token (grants/api/views.py): enough for a dashboard's refresh, not for scraping.
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "120 per minute;2000 per hour")
     # Number of reverse proxies in front of the app; without ProxyFix every user behind
     # the proxy would share one address for throttling and the audit log.
     TRUSTED_PROXY_HOPS = _env_int("TRUSTED_PROXY_HOPS", 0)
@@ -60,9 +76,12 @@ class Config:
     S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")
     S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
     S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
-    # "AES256" or "aws:kms"; empty to not request it (some S3-compatible stores refuse it).
-    S3_SERVER_SIDE_ENCRYPTION = _env("S3_SERVER_SIDE_ENCRYPTION", "AES256")
+    # "AES256" (the default when unset) or "aws:kms"; empty or "none" to not request it (some
+    # S3-compatible stores refuse it). The store's answer must confirm it, or the upload is refused.
+    S3_SERVER_SIDE_ENCRYPTION = _server_side_encryption()
     S3_KMS_KEY_ID = _env("S3_KMS_KEY_ID")
+    # A PEM file of certificates to trust for S3_ENDPOINT_URL (a store with its own CA).
+    S3_CA_BUNDLE = _env("S3_CA_BUNDLE")
     S3_PRESIGNED_TTL_SECONDS = min(_env_int("S3_PRESIGNED_TTL_SECONDS", 300), 300)
     ATTACHMENT_MAX_BYTES = _env_int("ATTACHMENT_MAX_BYTES", 250 * 1024 * 1024)
     # Request bodies may carry a little form data beside the largest file.
@@ -77,7 +96,12 @@ class Config:
     MAIL_PASSWORD = _env("MAIL_PASSWORD")
     MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)
     MAIL_DEFAULT_SENDER = _env("MAIL_DEFAULT_SENDER", "Partnership Grants <no-reply@grants.example>")
+    # Whom applicants write to with questions (the confirmation page and the record name it).
+    PROGRAMME_CONTACT_EMAIL = _env("PROGRAMME_CONTACT_EMAIL", "grants@grants.example")
     OUTBOX_MAX_ATTEMPTS = _env_int("OUTBOX_MAX_ATTEMPTS", 5)
+    # A sender that holds a claimed e-mail longer than this is taken to be dead and another
+    # sends it; keep it well above the SMTP timeout (30 s).
+    OUTBOX_LEASE_SECONDS = _env_int("OUTBOX_LEASE_SECONDS", 600)
     # Links in e-mails are built against this origin (the outbox is sent outside a request).
     BASE_URL = _env("BASE_URL", "http://127.0.0.1:5000")
     SERVER_NAME = None
@@ -99,5 +123,6 @@ class TestConfig(Config):
     # The limiter stays on (its code runs in every test) with a limit no test reaches;
     # the throttling tests lower it.
     LOGIN_RATE_LIMIT = "100000 per minute"
+    API_RATE_LIMIT = "100000 per minute"
     STORAGE_BACKEND = "local"
     MAIL_SERVER = None

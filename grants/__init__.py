@@ -8,17 +8,23 @@ import os
 from flask import Flask, g, make_response, render_template, request
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config.settings import Config, TestConfig
-from grants.extensions import csrf, db, limiter, login_manager, migrate
+from grants.extensions import babel, csrf, db, limiter, login_manager, migrate
 
+# How long a SQLite writer waits for another to finish before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 30_000
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "migrations")
 
 
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     """Build the app from ``config`` (default: Config, read from the environment) plus overrides."""
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    from grants.core.web import Request
+
+    app.request_class = Request
     app.config.from_object(config or Config)
     app.config.update(overrides)
     if app.config.get("TRUSTED_PROXY_HOPS"):
@@ -34,8 +40,17 @@ def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Log in to see this page."
+    from grants.core.i18n import select_locale
+
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories="translations",
+                   default_domain="messages")
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Log in to see this page.")
     login_manager.login_message_category = "info"
+    from grants.accounts.sessions import init_sessions
+
+    init_sessions(app)
 
     from grants.attachments.storage import storage_from_config
 
@@ -65,11 +80,13 @@ def _ensure_sqlite_directory(uri: str) -> None:
 def _import_models() -> None:
     # Every model module is imported before the metadata is used (migrations, create_all).
     import grants.accounts.models  # noqa: F401
+    import grants.api.models  # noqa: F401
     import grants.applications.models  # noqa: F401
     import grants.attachments.models  # noqa: F401
     import grants.audit.models  # noqa: F401
     import grants.awards.models  # noqa: F401
     import grants.calls.models  # noqa: F401
+    import grants.checkins.models  # noqa: F401
     import grants.notifications.models  # noqa: F401
     import grants.reviews.models  # noqa: F401
 
@@ -77,16 +94,24 @@ def _import_models() -> None:
 def _configure_sqlite(engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINTs (used by the test suite and by
     # nested transactions); let SQLAlchemy emit BEGIN itself, and enforce foreign keys.
+    # The embedded default runs the app and the outbox sender side by side: WAL lets
+    # readers go on while one writes, the busy timeout makes a writer wait for the lock
+    # instead of failing, and BEGIN IMMEDIATE takes the write lock when the transaction
+    # starts. A deferred transaction that reads, then writes (a login reads the user, then
+    # sets last_login_at) fails at once with "database is locked" when another connection
+    # wrote meanwhile: no timeout helps there, as waiting could deadlock.
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")  # a file's setting; in memory it stays "memory"
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -95,13 +120,17 @@ def _register_blueprints(app: Flask) -> None:
     from grants.applications import collaboration_views, intake_views  # noqa: F401
     from grants.applications import views as application_views  # noqa: F401
     from grants.applications.blueprint import bp as applications_bp
+    from grants.api.token_views import bp as api_tokens_bp
+    from grants.api.views import bp as api_bp
     from grants.audit.views import bp as audit_bp
     from grants.awards import reporting_views  # noqa: F401
     from grants.awards import views as award_views  # noqa: F401
     from grants.awards.blueprint import bp as awards_bp
     from grants.calls.views import bp as calls_bp
+    from grants.checkins.views import bp as checkins_bp
     from grants.core.views import bp as core_bp
     from grants.reviews import scoring_views  # noqa: F401
+    from grants.reviews import stipend_views  # noqa: F401
     from grants.reviews import views as review_views  # noqa: F401
     from grants.reviews.blueprint import bp as reviews_bp
 
@@ -112,6 +141,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applications_bp)
     app.register_blueprint(reviews_bp)
     app.register_blueprint(awards_bp)
+    app.register_blueprint(checkins_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -148,6 +180,16 @@ def _register_error_handlers(app: Flask) -> None:
         db.session.rollback()
         return page(500, "errors/500.html")
 
+    @app.errorhandler(DBAPIError)
+    def database_refused(error: DBAPIError):
+        # The database refused the request's change (a failed commit, a lost connection, a
+        # constraint another request won): all of it rolls back, e-mails queued with it too.
+        db.session.rollback()
+        app.logger.error("the database refused %s %s", request.method, request.path, exc_info=error)
+        return page(503, "errors/generic.html", title="That could not be saved",
+                    message="The database did not accept the change, so nothing was saved and no e-mail was "
+                            "sent. Go back and try again in a moment.")
+
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         db.session.rollback()
@@ -173,6 +215,8 @@ def _register_cli(app: Flask) -> None:
     from grants.accounts.cli import create_admin_command
     from grants.attachments.cli import attachments_cli
     from grants.awards.cli import awards_cli
+    from grants.backup import backup_cli
+    from grants.bench.cli import bench_cli
     from grants.demo import demo_cli
     from grants.notifications.cli import notifications_cli
     from grants.reviews.cli import reviews_cli
@@ -183,6 +227,8 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(reviews_cli)
     app.cli.add_command(awards_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(bench_cli)
 
 
 def _register_template_helpers(app: Flask) -> None:
@@ -198,22 +244,36 @@ def _register_template_helpers(app: Flask) -> None:
         # E-mails are rendered outside requests too (CLI, outbox), where there is no user.
         return {"navigation": navigation_for(current_user) if has_request_context() else []}
 
-    @app.template_filter("when")
-    def format_instant(value, fmt: str = "%d %b %Y %H:%M UTC"):
-        return value.strftime(fmt) if value else "—"
-
+    from grants.core.dates import format_date, format_instant
     from grants.core.markup import render_markdown
     from grants.core.money import format_money
-    from grants.core.timezones import format_local
 
     app.add_template_filter(format_money, "money")
+    # Every date and instant on a page goes through grants.core.dates: one style each.
+    # {{ milestone.due_on|date }}: "2 December 2026"
+    app.add_template_filter(format_date, "date")
     # {{ call.closes_at|in_zone(call.time_zone) }}: "15 January 2027, 5:00 PM CST"
-    app.add_template_filter(format_local, "in_zone")
+    app.add_template_filter(format_instant, "in_zone")
+
+    @app.template_filter("when")
+    def in_funder_zone(instant, **options):
+        """An instant that belongs to no call (a registration, a login) in the funder's zone."""
+        return format_instant(instant, app.config["CALL_DEFAULT_TIME_ZONE"], **options)
+
     app.add_template_filter(render_markdown, "markdown")
 
     from grants.applications.permissions import can_start_application
 
     app.add_template_global(can_start_application, "can_start_application")
+
+    from grants.core.i18n import LANGUAGES, current_language, is_staff_page
+
+    from grants.core.forms_on_page import page_has_errors
+
+    app.add_template_global(page_has_errors, "page_has_errors")
+    app.add_template_global(LANGUAGES, "languages")
+    app.add_template_global(current_language, "current_language")
+    app.add_template_global(is_staff_page, "is_staff_page")
 
 
 def _security_headers(response):
@@ -225,4 +285,16 @@ def _security_headers(response):
         "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'; base-uri 'self'",
     )
+    if request.is_secure:
+        # Only over HTTPS (behind a proxy: X-Forwarded-Proto through ProxyFix); browsers
+        # ignore it over HTTP, and a development server on http:// must stay reachable.
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    from flask_login import current_user
+
+    if request.endpoint != "static" and current_user.is_authenticated:
+        # A signed-in user's pages and files are theirs: no browser or proxy keeps a copy
+        # (this replaces send_file's own "no-cache", which lets a browser store the file).
+        if "no-store" not in response.headers.get("Cache-Control", ""):
+            response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
     return response

@@ -14,6 +14,7 @@ from grants.accounts.models import Organisation, User
 from grants.calls import services as calls
 from grants.calls.enums import DocumentScope
 from grants.calls.models import CallDocument, CallQuestion, MilestoneTemplate, OutcomeMetric, RubricCriterion
+from grants.core.errors import StorageUnavailable
 from grants.core.timezones import in_zone, local_instant
 from grants.core.types import utcnow
 from grants.extensions import db
@@ -45,6 +46,10 @@ DEMO_USERS = [
      {Role.REVIEWER}),
     ("Reviewer (community)", "reviewer@westside.example", "Rosa Delgado", "Westside Neighbors Council",
      {Role.REVIEWER}),
+    ("Reviewer (community, public health)", "reviewer@lakecounty.example", "Tanya Brooks",
+     "Lake County Health Department", {Role.REVIEWER}),
+    ("Reviewer (community, social services)", "reviewer@familiesfirst.example", "Luis Ortega",
+     "Families First Social Services", {Role.REVIEWER}),
     ("Applicant (member institution)", "applicant@riverside.example", "Dr. Maria Lopez",
      "Riverside University Medical Center", {Role.APPLICANT}),
     ("Applicant (community nonprofit)", "applicant@eastside.example", "Jordan Williams",
@@ -129,6 +134,30 @@ MODEL_CALL = dict(
     total_funds_cents=_dollars(1_000_000), expected_awards=5,
     lead_kinds=[OrganisationKind.MEMBER_INSTITUTION], partner_kinds=COMMUNITY_KINDS,
     min_partners=2, min_community_share_percent=40, requires_partner_signoff=True,
+    # Its public page in Spanish too (the switch in the header, or a browser set to Spanish).
+    title_es="Alianzas de Confianza Comunitaria 2027",
+    summary_es="Hasta $250,000 en dos años para una institución miembro y al menos dos socios comunitarios "
+               "que construyan confianza y comunicación en ambos sentidos con una comunidad a la que sirven juntos.",
+    description_es=(
+        "El Community Health Trust Fund invita a presentar solicitudes conjuntas de instituciones médicas académicas "
+        "y sus socios comunitarios para construir una **comunicación duradera y en ambos sentidos** entre quienes "
+        "investigan en salud y las comunidades a las que sirven.\n\n"
+        "## Qué financiamos\n\n"
+        "- Consejos asesores comunitarios con verdadero poder de decisión y miembros remunerados\n"
+        "- Formación y apoyo para *mensajeros de confianza*: barberos, líderes religiosos, promotoras, navegadores\n"
+        "- Sesiones de escucha cuyos resultados cambian cómo la institución comunica e investiga\n"
+        "- Planes compartidos para devolver los resultados a la comunidad en lenguaje claro\n\n"
+        "## Qué esperamos\n\n"
+        "Alianzas en las que las organizaciones comunitarias dirigen, no solo asesoran: al menos el 40% del "
+        "presupuesto va a los socios comunitarios, y cada socio da su visto bueno a la solicitud."
+    ),
+    eligibility_es=(
+        "- La solicitante principal es una **institución miembro** (un centro médico académico o una facultad de "
+        "medicina).\n"
+        "- Al menos dos socios son organizaciones comunitarias sin fines de lucro, agencias de salud pública o de "
+        "servicios sociales.\n"
+        "- Los proyectos sirven a comunidades de Illinois, Indiana o Wisconsin."
+    ),
 )
 MODEL_ITEMS = [
     (CallQuestion, dict(prompt="Describe the community you will work with and the trust gaps you have heard about.",
@@ -391,12 +420,12 @@ def load_demo_review(call, officer: User) -> None:
     from grants.applications.models import Application
     from grants.reviews import scoring
     from grants.reviews import services as reviews
-    from grants.reviews.enums import PanelMemberStatus, Recommendation
+    from grants.reviews.enums import Confidence, PanelMemberStatus, Recommendation
 
     user = services.find_user_by_email
     reviews.update_review_settings(call, changed_by=officer, review_closes_at=call.closes_at + timedelta(days=30),
                                    show_other_reviews=True, disagreement_threshold=25, reviewers_per_application=2,
-                                   default_workload_cap=6)
+                                   default_workload_cap=6, stipend_cents=_dollars(250))
     members = {}
     for email, sub_panel in (("reviewer@northgate.example", "Academic"), ("reviewer@lakeside.example", "Academic"),
                              ("reviewer@westside.example", "Community")):
@@ -416,12 +445,16 @@ def load_demo_review(call, officer: User) -> None:
             assignments[(application.title, email)] = reviews.assign_reviewer(
                 application, members[email], due_on=due_on, assigned_by=officer)
     criteria = call.criteria
+    # The community reviewer is less sure of the budget-heavy parts: the ranking shows the
+    # confidence-weighted mean beside the plain one.
+    confidence = {"reviewer@northgate.example": Confidence.HIGH, "reviewer@westside.example": Confidence.MEDIUM}
     for email, (scores, recommendation, strengths, weaknesses) in DEMO_REVIEWS.items():
         assignment = assignments[("Trusted Messengers for Heart Health", email)]
         reviews.attest_no_conflict(assignment, reviewer=user(email))
         entry = scoring.ReviewEntry(scores={c.id: scores[i] for i, c in enumerate(criteria)},
                                     comments={c.id: "" for c in criteria}, strengths=strengths,
-                                    weaknesses=weaknesses, recommendation=Recommendation(recommendation))
+                                    weaknesses=weaknesses, recommendation=Recommendation(recommendation),
+                                    confidence=confidence.get(email, Confidence.LOW))
         scoring.submit_review(assignment, reviewer=user(email), expected_version=None, entry=entry)
     # One review under way, one conflict declared for the officer to see.
     reviews.attest_no_conflict(assignments[("Listening Circles on Mental Health", "reviewer@lakeside.example")],
@@ -432,6 +465,57 @@ def load_demo_review(call, officer: User) -> None:
 
 
 # --- awards on the closed call: one active with a report accepted and paid, one offered ---
+
+BARBERSHOP, FLU_SHOTS = "Barbershop Conversations on Vaccines", "Faith and Flu Shots Listening Tour"
+# (reviewer e-mail, sub-panel, application titles assigned): the closed call's panel. Rosa declined one
+# (it does not count against her set); Luis is on one only (his organisation is a partner on the other).
+CLOSED_PANEL = [
+    ("reviewer@lakeside.example", "Academic", (BARBERSHOP, FLU_SHOTS)),
+    ("reviewer@westside.example", "Community", (BARBERSHOP, FLU_SHOTS)),
+    ("reviewer@lakecounty.example", "Community", (BARBERSHOP, FLU_SHOTS)),
+    ("reviewer@familiesfirst.example", "Community", (BARBERSHOP,)),
+]
+CLOSED_DECLINED = ("reviewer@westside.example", FLU_SHOTS)
+
+
+def load_demo_closed_review(call, officer: User, in_review: list) -> None:
+    """The closed call's review, done while it ran and closed since: every community reviewer's
+    set is complete, so their stipends are owed, and Rosa Delgado's is paid; the academic
+    reviewer is not eligible for one."""
+    from grants.reviews import scoring, stipends
+    from grants.reviews import services as reviews
+    from grants.reviews.enums import Confidence, PanelMemberStatus, Recommendation
+
+    user = services.find_user_by_email
+    reviewing = call.closes_at + timedelta(days=2)
+    review_closes_at = call.closes_at + timedelta(days=6)
+    closed_on = in_zone(review_closes_at, ZONE).date()
+    reviews.update_review_settings(call, changed_by=officer, review_closes_at=review_closes_at,
+                                   show_other_reviews=True, disagreement_threshold=25, reviewers_per_application=3,
+                                   default_workload_cap=4, stipend_cents=_dollars(200))
+    by_title = {application.title: application for application in in_review}
+    criteria = call.criteria
+    for email, sub_panel, titles in CLOSED_PANEL:
+        member = reviews.invite_panel_member(call, email=email, invited_by=officer, sub_panel=sub_panel)
+        member.user_id, member.status, member.active_at = user(email).id, PanelMemberStatus.ACTIVE, reviewing
+        db.session.flush()
+        for title in titles:
+            assignment = reviews.assign_reviewer(by_title[title], member, due_on=closed_on, assigned_by=officer,
+                                                 now=reviewing)
+            if (email, title) == CLOSED_DECLINED:
+                reviews.decline_assignment(assignment, reviewer=user(email),
+                                           reason="Away for the two weeks of the review.")
+                continue
+            reviews.attest_no_conflict(assignment, reviewer=user(email))
+            entry = scoring.ReviewEntry(scores={c.id: 4 for c in criteria}, comments={c.id: "" for c in criteria},
+                                        strengths="Community members lead the conversations.",
+                                        weaknesses="The plan to report back to residents is thin.",
+                                        recommendation=Recommendation.FUND, confidence=Confidence.MEDIUM)
+            scoring.submit_review(assignment, reviewer=user(email), expected_version=None, entry=entry, now=reviewing)
+    paid = reviews.membership(call, user("reviewer@westside.example"))
+    stipends.mark_stipend_paid(paid, officer=officer, paid_on=closed_on + timedelta(days=3), reference="EFT 20417",
+                               expected_version=0)
+
 
 def load_demo_awards(officer: User) -> None:
     """The closed call's round: applications submitted while it was open, screened in,
@@ -452,20 +536,24 @@ def load_demo_awards(officer: User) -> None:
     riverside, northgate = user("applicant@riverside.example"), user("applicant@northgate.example")
     eastside, families = user("applicant@eastside.example"), user("applicant@familiesfirst.example")
     rounds = [
-        (riverside, "Barbershop Conversations on Vaccines",
+        (riverside, BARBERSHOP,
          "Barbers trained as trusted messengers host monthly conversations with clinicians.", [eastside],
          _dollars(40_000), _dollars(30_000), _dollars(70_000)),
-        (northgate, "Faith and Flu Shots Listening Tour",
+        (northgate, FLU_SHOTS,
          "Congregations host listening sessions on vaccines; the medical school reports back what it heard.",
          [families], _dollars(35_000), _dollars(25_000), _dollars(55_000)),
     ]
     today = in_zone(utcnow(), ZONE).date()
-    decided = []
+    screened = []
     for owner, title, summary, partners, lead_cents, partner_cents, amount in rounds:
         application = _build_application(call, owner, title, summary, partners, lead_cents=lead_cents,
                                          partner_cents=partner_cents, now=while_open)
         applications.submit_application(application, submitted_by=owner, expected_version=None, now=while_open)
         applications.screen_application(application, officer=officer, eligible=True)
+        screened.append((application, amount))
+    load_demo_closed_review(call, officer, [application for application, _amount in screened])
+    decided = []
+    for application, amount in screened:
         awards.decide_application(
             application, officer=officer, outcome=DecisionOutcome.AWARD, amount_cents=amount,
             start_on=today - timedelta(days=20), end_on=today + timedelta(days=345),
@@ -487,10 +575,45 @@ def load_demo_awards(officer: User) -> None:
         uploads=[reporting.Upload(BytesIO(DEMO_PDF), "start-up-report.pdf")])
     report = reporting.submit_report(first, author=riverside, content=content)
     reporting.sign_off_report(report, user=eastside)
+    _demo_check_ins(active, riverside, eastside, officer)
     reporting.accept_report(first, officer=officer, comments="Thank you: a clear start.")
     payment = first.payment
     reporting.release_payment(payment, officer=officer)
     reporting.mark_paid(payment, officer=officer, paid_on=today)
+    # The next report's check-in, begun early: the partner's ratings fall; the lead has not answered yet.
+    _answer(active.milestones[1], eastside, (4, 2, 5), "Still waiting for the second subaward instalment.",
+            funds=_dollars(12_000))
+
+
+DEMO_CHECK_IN = ("Decisions about the project are made jointly.",
+                 "Our organisation receives its share of funds on time.",
+                 "The community's priorities shape the work.")
+
+
+def _answer(milestone, user: User, ratings, comment: str = "", funds: int | None = None) -> None:
+    from grants.checkins import services as checkins
+
+    statements = checkins.statements(milestone.award)
+    checkins.answer_check_in(milestone, user=user, answer=checkins.Answer(
+        ratings={s.id: rating for s, rating in zip(statements, ratings)},
+        comments={statements[1].id: comment} if comment else {}, funds_received_cents=funds))
+
+
+def _demo_check_ins(award, lead: User, partner: User, officer: User) -> None:
+    """The call asks three check-in statements; both organisations answer the first report's
+    (the partner, in confidence, on late payments) and staff note their follow-up."""
+    from grants.calls.models import CheckInStatement
+    from grants.checkins import services as checkins
+
+    for text in DEMO_CHECK_IN:
+        calls.add_call_item(award.call, CheckInStatement, changed_by=officer, text=text)
+    first = award.milestones[0]
+    _answer(first, lead, (5, 5, 4))
+    _answer(first, partner, (4, 3, 5), "Our subaward payments arrive about six weeks after each invoice.",
+            funds=_dollars(8_000))
+    checkins.add_follow_up(award, officer=officer, note=(
+        "Asked Riverside's grants office about the late subaward payments to Eastside; they now pay partner "
+        "invoices within 30 days. Check again with the final report."))
 
 
 def demo_logins_table() -> str:
@@ -505,7 +628,12 @@ def load_command(if_empty: bool) -> None:
     if if_empty and not database_is_empty():
         click.echo("The database already has users; demo data not loaded.")
     else:
-        load_demo_data()
+        try:
+            load_demo_data()
+        except StorageUnavailable as exc:
+            # The demo stores files: say what the store refused instead of a traceback.
+            db.session.rollback()
+            raise click.ClickException(f"Demo data not loaded. {exc.message} (The log above says why.)") from exc
         db.session.commit()
         click.echo("Demo data loaded.")
     click.echo("\nDemo logins:\n" + demo_logins_table())

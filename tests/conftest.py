@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from contextlib import contextmanager
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,8 +23,27 @@ from grants.accounts.enums import OrganisationKind, OrganisationStatus, Role, Us
 from grants.accounts.models import Organisation, User, UserRole
 from grants.core.types import utcnow
 from grants.extensions import db
+from tests import clock
 
 PASSWORD = "correct horse battery staple"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--clock", default=None, help="move the clock for the whole run: "
+                     f"{', '.join(clock.PRESETS)} or an ISO instant with offset (see tests/clock.py); "
+                     "GRANTS_TEST_CLOCK does the same")
+
+
+def pytest_configure(config):
+    clock.start(config)
+
+
+def pytest_unconfigure(config):
+    clock.stop(config)
+
+
+def pytest_report_header(config):
+    return clock.report_header(config)
 
 
 class FreshContextClient(FlaskClient):
@@ -31,6 +51,8 @@ class FreshContextClient(FlaskClient):
     production, even while the test itself holds one for arranging and asserting."""
 
     def open(self, *args, **kwargs):
+        # Buffered: a streamed body (CSV exports) is read while the request's context lives.
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 
@@ -55,25 +77,33 @@ def app(storage_root):
         db.engine.dispose()
 
 
+@contextmanager
+def rolled_back_database():
+    """Bind ``db.session`` to one connection inside a transaction that is rolled back at the
+    end; the app's commits release savepoints inside it. Yields the connection, so a caller
+    can nest savepoints of its own (tests/test_route_matrix.py builds its world once)."""
+    connection = db.engine.connect()
+    outer = connection.begin()
+    original_session = db.session
+    # A plain Session: Flask-SQLAlchemy's own picks the engine, not this connection.
+    db.session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+    )
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        db.session = original_session
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
 @pytest.fixture(autouse=True)
 def database(app):
     """Every test's changes vanish at its end; the app's commits release savepoints."""
-    with app.app_context():
-        connection = db.engine.connect()
-        outer = connection.begin()
-        original_session = db.session
-        # A plain Session: Flask-SQLAlchemy's own picks the engine, not this connection.
-        db.session = scoped_session(
-            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
-        )
-        try:
-            yield db.session
-        finally:
-            db.session.remove()
-            db.session = original_session
-            if outer.is_active:
-                outer.rollback()
-            connection.close()
+    with app.app_context(), rolled_back_database():
+        yield db.session
 
 
 @pytest.fixture
@@ -84,40 +114,43 @@ def client(app):
 _sequence = itertools.count(1)
 
 
+def create_organisation(name: str | None = None, kind: OrganisationKind = OrganisationKind.MEMBER_INSTITUTION,
+                        status: OrganisationStatus = OrganisationStatus.APPROVED, **fields) -> Organisation:
+    organisation = Organisation(name=name or f"Organisation {next(_sequence)}", kind=kind, status=status, **fields)
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def create_user(*roles: Role, email: str | None = None, organisation: Organisation | None = None,
+                status: UserStatus = UserStatus.ACTIVE, full_name: str | None = None,
+                password: str = PASSWORD) -> User:
+    from grants.accounts.services import hash_password
+
+    number = next(_sequence)
+    user = User(
+        email=email or f"user{number}@example.org",
+        full_name=full_name or f"User {number}",
+        password_hash=hash_password(password),
+        organisation=organisation or create_organisation(),
+        status=status,
+        active_at=utcnow() if status is UserStatus.ACTIVE else None,
+        role_rows=[UserRole(role=role) for role in (roles or (Role.APPLICANT,))],
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+# Fixtures for function-scoped tests; the plain functions serve module-scoped fixtures too.
 @pytest.fixture
 def make_organisation():
-    def make(name: str | None = None, kind: OrganisationKind = OrganisationKind.MEMBER_INSTITUTION,
-             status: OrganisationStatus = OrganisationStatus.APPROVED, **fields) -> Organisation:
-        organisation = Organisation(name=name or f"Organisation {next(_sequence)}", kind=kind, status=status, **fields)
-        db.session.add(organisation)
-        db.session.flush()
-        return organisation
-
-    return make
+    return create_organisation
 
 
 @pytest.fixture
-def make_user(make_organisation):
-    def make(*roles: Role, email: str | None = None, organisation: Organisation | None = None,
-             status: UserStatus = UserStatus.ACTIVE, full_name: str | None = None,
-             password: str = PASSWORD) -> User:
-        from grants.accounts.services import hash_password
-
-        number = next(_sequence)
-        user = User(
-            email=email or f"user{number}@example.org",
-            full_name=full_name or f"User {number}",
-            password_hash=hash_password(password),
-            organisation=organisation or make_organisation(),
-            status=status,
-            active_at=utcnow() if status is UserStatus.ACTIVE else None,
-            role_rows=[UserRole(role=role) for role in (roles or (Role.APPLICANT,))],
-        )
-        db.session.add(user)
-        db.session.flush()
-        return user
-
-    return make
+def make_user():
+    return create_user
 
 
 @pytest.fixture

@@ -169,22 +169,39 @@ def approve_registration(user_id: int):
 @role_required(permissions.can_manage_users)
 def reject_registration(user_id: int):
     user = load_or_404(User, user_id)
-    form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            services.reject_registration(user, rejected_by=_me(), reason=form.reason.data)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            db.session.commit()
-            flash(f"{user.full_name}'s registration is rejected.", "success")
-    else:
-        flash("Give a reason for the rejection; the applicant will see it.", "danger")
+    _act_with_reason(lambda reason: services.reject_registration(user, rejected_by=_me(), reason=reason),
+                     done=f"{user.full_name}'s registration is rejected.",
+                     missing="Give a reason for the rejection; the applicant will see it.")
     return redirect(url_for("accounts.pending_registrations"))
 
 
+def _act_with_reason(act, *, done: str, missing: str) -> None:
+    """Run ``act(reason)`` with the posted reason and commit, flashing ``done``; flash the
+    refusal (or ``missing`` without a reason) and change nothing otherwise."""
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        flash(missing, "danger")
+        return
+    try:
+        act(form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+    else:
+        db.session.commit()
+        flash(done, "success")
+
+
 # --- organisations ----------------------------------------------------------------------
+
+def _organisation_to_edit(organisation_id: int) -> Organisation:
+    """The organisation, if this user may change it: 404 if it does not exist or they may not
+    even see it, 403 if they see it but may not change it."""
+    organisation = load_or_404(Organisation, organisation_id)
+    require(permissions.can_edit_organisation(current_user, organisation), target=organisation,
+            hide=not permissions.can_view_organisation(current_user, organisation))
+    return organisation
+
 
 @bp.route("/organisations")
 @role_required(permissions.can_list_organisations)
@@ -241,6 +258,7 @@ def organisation_detail(organisation_id: int):
     require(permissions.can_view_organisation(current_user, organisation), target=organisation, hide=True)
     return render_template("accounts/organisation.html", organisation=organisation,
                            document_form=OrganisationDocumentForm(), action_form=ActionForm(),
+                           reason_form=ReasonForm(formdata=None),
                            can_edit=permissions.can_edit_organisation(current_user, organisation),
                            can_add_document=permissions.can_add_organisation_document(current_user, organisation))
 
@@ -249,9 +267,7 @@ def organisation_detail(organisation_id: int):
 @login_required
 @keeps_input_on_csrf_error
 def edit_organisation(organisation_id: int):
-    organisation = load_or_404(Organisation, organisation_id)
-    require(permissions.can_edit_organisation(current_user, organisation), target=organisation,
-            hide=not permissions.can_view_organisation(current_user, organisation))
+    organisation = _organisation_to_edit(organisation_id)
     form = OrganisationForm(obj=organisation if request.method == "GET" else None)
     if request.method == "GET":
         form.kind.data = organisation.kind.value
@@ -274,9 +290,7 @@ def edit_organisation(organisation_id: int):
 @bp.route("/organisations/<int:organisation_id>/approve", methods=["POST"])
 @login_required
 def approve_organisation(organisation_id: int):
-    organisation = load_or_404(Organisation, organisation_id)
-    require(permissions.can_edit_organisation(current_user, organisation), target=organisation,
-            hide=not permissions.can_view_organisation(current_user, organisation))
+    organisation = _organisation_to_edit(organisation_id)
     if ActionForm().validate_on_submit():
         try:
             services.approve_organisation(organisation, approved_by=_me())
@@ -286,6 +300,16 @@ def approve_organisation(organisation_id: int):
         else:
             db.session.commit()
             flash(f"{organisation.name} is approved.", "success")
+    return redirect(url_for("accounts.organisation_detail", organisation_id=organisation.id))
+
+
+@bp.route("/organisations/<int:organisation_id>/suspend", methods=["POST"])
+@login_required
+def suspend_organisation(organisation_id: int):
+    organisation = _organisation_to_edit(organisation_id)
+    _act_with_reason(lambda reason: services.suspend_organisation(organisation, suspended_by=_me(), reason=reason),
+                     done=f"{organisation.name} is suspended; its members are logged out.",
+                     missing="Give a reason for the suspension.")
     return redirect(url_for("accounts.organisation_detail", organisation_id=organisation.id))
 
 
@@ -308,7 +332,8 @@ def add_organisation_document(organisation_id: int):
             flash("The document is uploaded.", "success")
             return redirect(url_for("accounts.organisation_detail", organisation_id=organisation.id))
     return render_template("accounts/organisation.html", organisation=organisation, document_form=form,
-                           action_form=ActionForm(), can_edit=permissions.can_edit_organisation(current_user, organisation),
+                           action_form=ActionForm(), reason_form=ReasonForm(formdata=None),
+                           can_edit=permissions.can_edit_organisation(current_user, organisation),
                            can_add_document=True), 400
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
 
 class OrganisationKind(enum.Enum):
     MEMBER_INSTITUTION = "member_institution"
@@ -15,11 +17,11 @@ class OrganisationKind(enum.Enum):
     @property
     def label(self) -> str:
         return {
-            "member_institution": "Member institution",
-            "community_nonprofit": "Community nonprofit",
-            "public_health_agency": "Public-health agency",
-            "social_service_agency": "Social-service agency",
-            "other": "Other",
+            "member_institution": _("Member institution"),
+            "community_nonprofit": _("Community nonprofit"),
+            "public_health_agency": _("Public-health agency"),
+            "social_service_agency": _("Social-service agency"),
+            "other": _("Other"),
         }[self.value]
 
     @property
@@ -31,12 +33,15 @@ class OrganisationStatus(enum.Enum):
     PROPOSED = "proposed"
     APPROVED = "approved"
     REJECTED = "rejected"
+    # Its members cannot log in and their sessions have ended, until it is approved again.
+    SUSPENDED = "suspended"
 
 
 ORGANISATION_TRANSITIONS = {
     OrganisationStatus.PROPOSED: frozenset({OrganisationStatus.APPROVED, OrganisationStatus.REJECTED}),
-    OrganisationStatus.APPROVED: frozenset(),
+    OrganisationStatus.APPROVED: frozenset({OrganisationStatus.SUSPENDED}),
     OrganisationStatus.REJECTED: frozenset({OrganisationStatus.APPROVED}),
+    OrganisationStatus.SUSPENDED: frozenset({OrganisationStatus.APPROVED}),
 }
 
 
@@ -48,7 +53,8 @@ class Role(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return {"applicant": _("Applicant"), "reviewer": _("Reviewer"), "program_officer": _("Program officer"),
+                "admin": _("Admin")}[self.value]
 
 
 class UserStatus(enum.Enum):

@@ -37,6 +37,7 @@ class Organisation(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     members: Mapped[list[User]] = relationship(back_populates="organisation", order_by="User.full_name")
 
@@ -77,6 +78,8 @@ class User(UserMixin, db.Model):
     rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # "en" or "es" (grants.core.i18n.LANGUAGES); None: not chosen, the browser's language.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     organisation: Mapped[Organisation] = relationship(back_populates="members", lazy="joined")
     role_rows: Mapped[list[UserRole]] = relationship(
@@ -89,7 +92,8 @@ class User(UserMixin, db.Model):
 
     @property
     def is_active(self) -> bool:
-        return self.status is UserStatus.ACTIVE
+        """May log in and keep a session: an active account of an organisation not suspended."""
+        return self.status is UserStatus.ACTIVE and self.organisation.status is not OrganisationStatus.SUSPENDED
 
     @property
     def roles(self) -> set[Role]:

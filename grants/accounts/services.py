@@ -151,8 +151,23 @@ def reject_registration(user: User, *, rejected_by: User, reason: str) -> None:
 
 
 def approve_organisation(organisation: Organisation, *, approved_by: User) -> None:
-    apply_transition(organisation, OrganisationStatus.APPROVED, ORGANISATION_TRANSITIONS,
-                     actor=approved_by, action="organisation.approved")
+    """Approve a proposed (or rejected) organisation, or reinstate a suspended one."""
+    reinstating = organisation.status is OrganisationStatus.SUSPENDED
+    apply_transition(organisation, OrganisationStatus.APPROVED, ORGANISATION_TRANSITIONS, actor=approved_by,
+                     action="organisation.reinstated" if reinstating else "organisation.approved")
+
+
+def suspend_organisation(organisation: Organisation, *, suspended_by: User, reason: str) -> None:
+    """Suspend an approved organisation: its members cannot log in, and every session of
+    theirs ends now (their tokens are rotated), until an admin approves it again."""
+    if not reason.strip():
+        raise DomainError("Give a reason for the suspension; it is kept in the audit log.")
+    if organisation.id == suspended_by.organisation_id:
+        raise DomainError("You cannot suspend your own organisation; ask another admin.")
+    apply_transition(organisation, OrganisationStatus.SUSPENDED, ORGANISATION_TRANSITIONS, actor=suspended_by,
+                     action="organisation.suspended", details={"reason": reason.strip()})
+    for member in organisation.members:
+        member.session_token = new_session_token()
 
 
 def deactivate_user(user: User, *, deactivated_by: User) -> None:
@@ -223,11 +238,32 @@ def update_organisation(organisation: Organisation, *, changed_by: User, **field
 
 # --- sessions ---------------------------------------------------------------------------
 
+class AccountNotActive(DomainError):
+    """The right password for an account that may not log in (yet): said plainly, since
+    whoever knows the password may know the account's state."""
+
+    status_code = 403
+    MESSAGES = {
+        "organisation_suspended": "Your organisation's access is suspended. Contact the programme office.",
+        UserStatus.PENDING.value: "Your registration is waiting for an administrator's approval. You will get "
+                            "an e-mail as soon as it is approved; then log in here.",
+        UserStatus.REJECTED.value: "Your registration was not approved. Contact the programme office if you "
+                             "think this is a mistake.",
+        UserStatus.DEACTIVATED.value: "This account is deactivated. Contact the programme office to have it "
+                                "reactivated.",
+    }
+
+    def __init__(self, reason: str):
+        super().__init__(self.MESSAGES[reason])
+        self.reason = reason
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The active user with these credentials, or None; records the attempt either way.
 
-    The same None answers an unknown e-mail, a wrong password and an inactive account, so
-    the login page never reveals which accounts exist.
+    The same None answers an unknown e-mail and a wrong password, so the login page never
+    reveals which accounts exist. The right password of an inactive account raises
+    AccountNotActive, which says why.
     """
     user = find_user_by_email(email)
     if user is None:
@@ -238,8 +274,9 @@ def authenticate(email: str, password: str) -> User | None:
         record_event("auth.login_failed", actor=user, target=user, details={"reason": "password"})
         return None
     if not user.is_active:
-        record_event("auth.login_failed", actor=user, target=user, details={"reason": user.status.value})
-        return None
+        reason = user.status.value if user.status is not UserStatus.ACTIVE else "organisation_suspended"
+        record_event("auth.login_failed", actor=user, target=user, details={"reason": reason})
+        raise AccountNotActive(reason)
     if _needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = utcnow()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from wtforms import SelectChoice
 from sqlalchemy import select
 
-from grants.accounts import services
+from grants.accounts import services, sessions
 from grants.accounts.blueprint import bp
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.forms import (
@@ -22,7 +21,8 @@ from grants.accounts.forms import (
 )
 from grants.accounts.models import Organisation, User
 from grants.core.errors import DomainError
-from grants.core.web import keeps_input_on_csrf_error
+from grants.core.i18n import remember_browser_language
+from grants.core.web import keeps_input_on_csrf_error, safe_next
 from grants.extensions import db, limiter, login_manager
 
 
@@ -42,14 +42,6 @@ def _login_email_key() -> str:
     return "login-email:" + services.normalise_email(request.form.get("email", ""))
 
 
-def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("core.home")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @limiter.limit(_login_limit, key_func=_login_email_key, methods=["POST"])
@@ -59,17 +51,21 @@ def login():
         return redirect(url_for("core.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        try:
+            user = services.authenticate(form.email.data, form.password.data)
+        except services.AccountNotActive as not_active:
+            db.session.commit()  # the failed attempt stays in the audit log
+            return render_template("accounts/login.html", form=form, not_active=not_active.message), 403
         if user is None:
             db.session.commit()
-            form.password.errors.append(
-                "The e-mail or password is not correct, or the account is not active yet."
-            )
+            form.password.errors.append(gettext("The e-mail or password is not correct."))
             return render_template("accounts/login.html", form=form), 401
-        next_url = _safe_next(request.args.get("next"))
+        next_url = safe_next(request.args.get("next"))
+        remember_browser_language(user)
         # A fresh session at login: nothing from before it survives (session fixation).
         session.clear()
         login_user(user)
+        sessions.start_session()
         db.session.commit()
         return redirect(next_url)
     return render_template("accounts/login.html", form=form)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
 
 class ApplicationStatus(enum.Enum):
     DRAFT = "draft"
@@ -54,4 +56,23 @@ class CollaboratorRole(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"editor": _("Editor"), "viewer": _("Viewer")}[self.value]
+
+
+class TaskStatus(enum.Enum):
+    """A task of the application's task list (GOV.UK "complete multiple tasks")."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANNOT_START = "cannot_start"
+
+    @property
+    def label(self) -> str:
+        return {"not_started": "Not yet started", "in_progress": "In progress", "completed": "Completed",
+                "cannot_start": "Cannot start yet"}[self.value]
+
+    @property
+    def tone(self) -> str:
+        return {"not_started": "secondary", "in_progress": "info", "completed": "success",
+                "cannot_start": "light"}[self.value]

@@ -78,7 +78,8 @@ class InviteForm(BaseForm):
     email = EmailField("E-mail address", validators=[DataRequired("Give the e-mail address."),
                                                      Email("Give a valid e-mail address."), Length(max=254)],
                        description="People of the lead or a partner organisation can accept.")
-    role = RadioField("Access", choices=ROLE_CHOICES, default="editor")
+    # Viewer first: the least access unless the lead chooses to give more.
+    role = RadioField("Access", choices=ROLE_CHOICES, default="viewer")
 
 
 class ScreeningForm(BaseForm):

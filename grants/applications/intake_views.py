@@ -6,29 +6,28 @@ Drafts are private to their applicants: these pages count them, never show them.
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 from datetime import timezone
 
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants.accounts.enums import OrganisationKind
-from grants.accounts.models import Organisation
+from grants.accounts.models import Organisation, User
 from grants.applications import permissions, services
 from grants.applications.blueprint import bp
 from grants.applications.enums import ApplicationStatus
 from grants.applications.forms import ScreeningForm
-from grants.applications.models import Application, BudgetLine, Partner
+from grants.applications.models import Answer, Application, BudgetLine, Partner, count_words
 from grants.audit.models import AuditEvent
 from grants.audit.services import record_event
 from grants.calls.enums import DocumentScope
 from grants.calls.models import Call
+from grants.core.csv_export import csv_download, filename_slug
 from grants.core.errors import DomainError
+from grants.core.pagination import count_rows, paginate
 from grants.core.timezones import in_zone
 from grants.core.types import utcnow
 from grants.core.web import enum_arg, keeps_input_on_csrf_error, load_or_404, require, role_required
@@ -45,8 +44,8 @@ SORTS = {
     "requested": "Requested amount, lowest first",
 }
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Applications read per round trip while a CSV streams.
+CSV_BATCH = 500
 
 
 def _me():
@@ -118,23 +117,15 @@ def _partner_choices(call: Call) -> list[Organisation]:
         .order_by(Organisation.name)).all()
 
 
-# The parts each page reads are loaded with the applications, a fixed number of queries for
-# any number of rows; the parts a page does not read are not loaded at all.
+# The parts the list reads are loaded with the page's applications, a fixed number of queries
+# for any number of rows; the parts it does not read are not loaded at all. (The CSVs read
+# plain values in batches instead: see _in_batches.)
 LIST_LOADING = (
     lazyload(Application.call),  # the call is already in the session
     joinedload(Application.lead_organisation),
     selectinload(Application.partners).joinedload(Partner.organisation),
     selectinload(Application.budget_lines),
     lazyload(Application.answers), lazyload(Application.documents), lazyload(Application.collaborators),
-)
-CSV_LOADING = (
-    lazyload(Application.call),
-    joinedload(Application.lead_organisation),
-    joinedload(Application.owner),
-    selectinload(Application.partners).joinedload(Partner.organisation),
-    selectinload(Application.budget_lines),
-    selectinload(Application.answers),
-    lazyload(Application.documents), lazyload(Application.collaborators),
 )
 
 
@@ -148,7 +139,7 @@ def _call_for_intake(call_id: int) -> Call:
 def intake(call_id: int):
     call = _call_for_intake(call_id)
     filters = _filters()
-    applications = db.session.scalars(_received(call, filters).options(*LIST_LOADING)).all()
+    applications = paginate(_received(call, filters).options(*LIST_LOADING))
     counts = _status_counts(call)
     # The downloads carry the same filters as the page, so they hold what the officer sees.
     export_args = {key: value for key, value in request.args.items()
@@ -162,15 +153,6 @@ def intake(call_id: int):
 
 # --- CSV exports ----------------------------------------------------------------------------
 
-def _cell(value):
-    """A value as a spreadsheet will not run: text that would start a formula gets a quote."""
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
 def _dollars(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"  # exact: no float on the way
 
@@ -183,24 +165,34 @@ def _local_iso(instant, zone: str) -> str:
     return in_zone(instant, zone).isoformat(timespec="seconds") if instant else ""
 
 
-def _csv_response(call: Call, kind: str, header: list[str], rows: list[list], filters: dict) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell(value) for value in header])
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    slug = re.sub(r"[^a-z0-9]+", "-", call.title.lower()).strip("-")[:50].strip("-") or "call"
-    filename = f"{slug}-{call.id}-{kind}-{utcnow():%Y-%m-%d}.csv"
-    # Exports carry applicants' personal data: who took one is on the record.
+def _csv_response(call: Call, kind: str, header: list[str], rows, filters: dict, row_count: int) -> Response:
+    filename = f"{filename_slug(call.title)}-{call.id}-{kind}-{utcnow():%Y-%m-%d}.csv"
+    # Exports carry applicants' personal data: who took one is on the record, before a byte
+    # is sent.
     record_event("call.applications_exported", actor=_me(), target=call,
-                 details={"file": kind, "rows": len(rows),
+                 details={"file": kind, "rows": row_count,
                           "filters": {key: (value.value if hasattr(value, "value") else value)
                                       for key, value in filters.items() if value and key != "sort"}})
     db.session.commit()
-    # The byte-order mark makes Excel read the file as UTF-8 (names with accents stay right).
-    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"',
-        "Cache-Control": "no-store",
-    })
+    return csv_download(filename, header, rows)
+
+
+def _in_batches(query):
+    """The ids of the query's applications in its order, a batch at a time: each batch of
+    rows is built from a few grouped queries of plain values, not thousands of objects."""
+    ids = db.session.scalars(query.with_only_columns(Application.id)).all()
+    for start in range(0, len(ids), CSV_BATCH):
+        yield ids[start:start + CSV_BATCH]
+
+
+def _money_of(ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per application id: requested and the part that flows to community partners."""
+    community = case((Organisation.kind != OrganisationKind.MEMBER_INSTITUTION, BudgetLine.amount_cents), else_=0)
+    return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in db.session.execute(
+        select(BudgetLine.application_id, func.sum(BudgetLine.amount_cents), func.sum(community))
+        .outerjoin(Partner, Partner.id == BudgetLine.partner_id)
+        .outerjoin(Organisation, Organisation.id == Partner.organisation_id)
+        .where(BudgetLine.application_id.in_(ids)).group_by(BudgetLine.application_id))}
 
 
 @bp.route("/manage/calls/<int:call_id>/applications.csv")
@@ -209,26 +201,41 @@ def intake_csv(call_id: int):
     """One row per received application, with the figures and the length of each answer."""
     call = _call_for_intake(call_id)
     filters = _filters()
-    applications = db.session.scalars(_received(call, filters).options(*CSV_LOADING)).all()
-    questions = call.questions
+    query = _received(call, filters)
+    # Plain values: the rows are read after the commit below, when the call's objects are gone.
+    questions = list(call.questions)
+    question_ids = [question.id for question in questions]
+    zone = call.time_zone
     header = ["Reference", "Title", "Status", "Lead organisation", "Lead organisation kind", "Owner", "Owner e-mail",
               "Requested (cents)", "Requested (USD)", "Community share (cents)", "Community share (%)", "Partners",
-              "Submitted at (UTC)", f"Submitted at ({call.time_zone})", "Screening reason"]
+              "Submitted at (UTC)", f"Submitted at ({zone})", "Screening reason"]
     header += [f"Q{number} words: {question.prompt[:80]}" for number, question in enumerate(questions, 1)]
-    rows = []
-    for application in applications:
-        row = [application.reference_number, application.title, application.status.label,
-               application.lead_organisation.name, application.lead_organisation.kind.label,
-               application.owner.full_name, application.owner.email,
-               application.requested_cents, _dollars(application.requested_cents),
-               application.community_share_cents, f"{application.community_share_percent:.1f}",
-               len(application.partners), _utc_iso(application.submitted_at),
-               _local_iso(application.submitted_at, call.time_zone), application.screening_reason]
-        for question in questions:
-            answer = application.answer_to(question.id)
-            row.append(answer.word_count if answer else 0)
-        rows.append(row)
-    return _csv_response(call, "applications", header, rows, filters)
+
+    def rows():
+        for ids in _in_batches(query):
+            details = {row.id: row for row in db.session.execute(
+                select(Application.id, Application.reference_number, Application.title, Application.status,
+                       Application.submitted_at, Application.screening_reason, Organisation.name, Organisation.kind,
+                       User.full_name, User.email)
+                .join(Organisation, Organisation.id == Application.lead_organisation_id)
+                .join(User, User.id == Application.owner_id).where(Application.id.in_(ids)))}
+            money = _money_of(ids)
+            partners = dict(db.session.execute(select(Partner.application_id, func.count())
+                                               .where(Partner.application_id.in_(ids))
+                                               .group_by(Partner.application_id)).all())
+            words = {(a, q): count_words(text) for a, q, text in db.session.execute(
+                select(Answer.application_id, Answer.question_id, Answer.text).where(Answer.application_id.in_(ids)))}
+            for application_id in ids:
+                a = details[application_id]
+                requested, community = money.get(application_id, (0, 0))
+                yield ([a.reference_number, a.title, a.status.label, a.name, a.kind.label, a.full_name, a.email,
+                        requested, _dollars(requested), community,
+                        f"{100.0 * community / requested if requested else 0.0:.1f}",
+                        partners.get(application_id, 0), _utc_iso(a.submitted_at),
+                        _local_iso(a.submitted_at, zone), a.screening_reason]
+                       + [words.get((application_id, q), 0) for q in question_ids])
+
+    return _csv_response(call, "applications", header, rows(), filters, count_rows(query))
 
 
 @bp.route("/manage/calls/<int:call_id>/partners.csv")
@@ -237,21 +244,39 @@ def intake_partners_csv(call_id: int):
     """One row per partner of each received application: who they are and their share."""
     call = _call_for_intake(call_id)
     filters = _filters()
-    applications = db.session.scalars(_received(call, filters).options(*LIST_LOADING)).all()
+    query = _received(call, filters)
     header = ["Reference", "Application title", "Application status", "Partner organisation", "Partner kind",
               "Community partner", "Contact", "Contact e-mail", "Role in the project", "Budget share (cents)",
               "Budget share (USD)", "Share of the application's budget (%)", "Signed off at (UTC)"]
-    rows = []
-    for application in applications:
-        requested = application.requested_cents
-        for partner in application.partners:
-            share = application.partner_share_cents(partner)
-            rows.append([application.reference_number, application.title, application.status.label,
-                         partner.organisation.name, partner.organisation.kind.label,
-                         "yes" if partner.organisation.kind.is_community_partner else "no",
-                         partner.contact_name, partner.contact_email, partner.role_in_project, share, _dollars(share),
-                         f"{100 * share / requested:.1f}" if requested else "0.0", _utc_iso(partner.signed_off_at)])
-    return _csv_response(call, "partners", header, rows, filters)
+
+    def rows():
+        for ids in _in_batches(query):
+            money = _money_of(ids)
+            shares = {row[0]: int(row[1] or 0) for row in db.session.execute(
+                select(BudgetLine.partner_id, func.sum(BudgetLine.amount_cents))
+                .where(BudgetLine.application_id.in_(ids), BudgetLine.partner_id.is_not(None))
+                .group_by(BudgetLine.partner_id))}
+            by_application: dict[int, list] = {}
+            for row in db.session.execute(
+                    select(Partner.id, Partner.application_id, Partner.contact_name, Partner.contact_email,
+                           Partner.role_in_project, Partner.signed_off_at, Organisation.name, Organisation.kind,
+                           Application.reference_number, Application.title, Application.status)
+                    .join(Organisation, Organisation.id == Partner.organisation_id)
+                    .join(Application, Application.id == Partner.application_id)
+                    .where(Partner.application_id.in_(ids)).order_by(Partner.id)):
+                by_application.setdefault(row.application_id, []).append(row)
+            for application_id in ids:
+                requested = money.get(application_id, (0, 0))[0]
+                for p in by_application.get(application_id, []):
+                    share = shares.get(p.id, 0)
+                    yield [p.reference_number, p.title, p.status.label, p.name, p.kind.label,
+                           "yes" if p.kind.is_community_partner else "no", p.contact_name, p.contact_email,
+                           p.role_in_project, share, _dollars(share),
+                           f"{100 * share / requested:.1f}" if requested else "0.0", _utc_iso(p.signed_off_at)]
+
+    partners = count_rows(select(Partner.id).where(Partner.application_id.in_(
+        query.with_only_columns(Application.id).order_by(None))), scalars=False)
+    return _csv_response(call, "partners", header, rows(), filters, partners)
 
 
 # --- one application, and screening -------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.applications.enums import ApplicationStatus, BudgetCategory, CollaboratorRole
@@ -27,6 +27,11 @@ class Application(db.Model):
         CheckConstraint("status = 'draft' OR (reference_number IS NOT NULL AND submitted_at IS NOT NULL)",
                         name="submitted_has_reference"),
         CheckConstraint("status <> 'screened_out' OR screening_reason <> ''", name="screened_out_has_reason"),
+        # The officers' lists filter a call's applications by status and sort them by
+        # submission or reference (intake, assignments, ranking, decisions).
+        Index("ix_application_call_status", "call_id", "status"),
+        Index("ix_application_call_submitted", "call_id", "submitted_at"),
+        Index("ix_application_call_reference", "call_id", "reference_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

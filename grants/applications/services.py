@@ -11,19 +11,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.models import Organisation
-from grants.accounts.services import normalise_email, propose_organisation
-from grants.applications.enums import APPLICATION_TRANSITIONS, ApplicationStatus, BudgetCategory
+from grants.accounts.services import find_user_by_email, normalise_email, propose_organisation
+from grants.applications.enums import APPLICATION_TRANSITIONS, ApplicationStatus, BudgetCategory, TaskStatus
 from grants.applications.models import Answer, Application, BudgetLine, Partner, ReferenceCounter, count_words
 from grants.audit.services import record_event
 from grants.calls.enums import DocumentScope
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit
 from grants.core.lifecycle import apply_transition
 from grants.core.money import format_money
-from grants.core.timezones import format_local
+from grants.core.dates import format_instant
 from grants.core.types import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
@@ -305,6 +308,7 @@ class ChecklistItem:
     label: str
     done: bool
     detail: str = ""
+    partner_id: int | None = None  # the partner it is for (its documents, its sign-off)
 
 
 def _kinds_text(kinds: list[OrganisationKind]) -> str:
@@ -359,15 +363,16 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
             for partner in application.partners:
                 items.append(ChecklistItem(
                     "documents", f"{document.name}: {partner.organisation.name}",
-                    application.current_document(document.id, partner.id) is not None))
+                    application.current_document(document.id, partner.id) is not None, partner_id=partner.id))
         else:
             items.append(ChecklistItem("documents", document.name,
                                        application.current_document(document.id, None) is not None))
     if call.requires_partner_signoff:
         for partner in application.partners:
             items.append(ChecklistItem(
-                "partners", f"Sign-off by {partner.organisation.name}", partner.is_signed_off,
-                "" if partner.is_signed_off else f"Waiting for {partner.contact_name} ({partner.contact_email})."))
+                "sign_off", f"Sign-off by {partner.organisation.name}", partner.is_signed_off,
+                "" if partner.is_signed_off else f"Waiting for {partner.contact_name} ({partner.contact_email}).",
+                partner_id=partner.id))
     return items
 
 
@@ -375,21 +380,92 @@ def missing_items(application: Application, now: datetime | None = None) -> list
     return [item for item in checklist(application, now) if not item.done]
 
 
+# --- the task list ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Task:
+    """One task of the task list: a section of the application (or a partner's part of one)
+    with its status, who does it, and what is still missing."""
+
+    key: str  # "overview", "answers", "partners", "budget", "documents", "sign_off", "submit"
+    label: str
+    status: TaskStatus
+    owner: str  # "The lead organisation" or the partner organisation's name
+    partner_id: int | None = None
+    missing: tuple[ChecklistItem, ...] = ()
+
+
+LEAD = "The lead organisation"
+
+
+def _status(items: list[ChecklistItem], started: bool) -> TaskStatus:
+    if all(item.done for item in items) and (started or not items):
+        return TaskStatus.COMPLETED
+    return TaskStatus.IN_PROGRESS if started else TaskStatus.NOT_STARTED
+
+
+def task_list(application: Application, now: datetime | None = None) -> list[Task]:
+    """The application's tasks in the order applicants do them.
+
+    A task is Completed when every rule of the call for it is met (a task with no rule is
+    Completed); In progress once something is entered; Not yet started before. A partner's
+    sign-off cannot start before the application has a budget (the sign-off confirms the
+    partner's share of it); "Check your answers and submit" cannot start while any rule of
+    the call is unmet (the checklist of services.checklist).
+    """
+    call = application.call
+    items = checklist(application, now)
+
+    def of(section: str, partner_id: int | None = None) -> list[ChecklistItem]:
+        return [i for i in items if i.section == section and i.partner_id == partner_id]
+
+    def task(key, label, section_items, started, owner=LEAD, partner=None, status=None) -> Task:
+        return Task(key, label, status or _status(section_items, started), owner,
+                    partner.id if partner is not None else None, tuple(i for i in section_items if not i.done))
+
+    answered = any(answer.text.strip() for answer in application.answers)
+    tasks = [task("overview", "Project title and summary", of("overview"), bool(application.summary.strip()))]
+    if call.questions:
+        tasks.append(task("answers", "Answers to the call's questions", of("answers"), answered))
+    tasks.append(task("partners", "Partners", of("partners"), bool(application.partners)))
+    tasks.append(task("budget", "Budget", of("budget"), bool(application.budget_lines)))
+    lead_documents = [d for d in call.documents if d.scope is not DocumentScope.PER_PARTNER]
+    if lead_documents:
+        uploaded = any(application.current_document(d.id, None) for d in lead_documents)
+        tasks.append(task("documents", "Documents", of("documents"), uploaded))
+    partner_documents = [d for d in call.documents if d.scope is DocumentScope.PER_PARTNER]
+    for partner in application.partners:
+        name = partner.organisation.name
+        if partner_documents:
+            uploaded = any(application.current_document(d.id, partner.id) for d in partner_documents)
+            tasks.append(task("documents", f"Documents from {name}", of("documents", partner.id), uploaded,
+                              owner=name, partner=partner))
+        if call.requires_partner_signoff:
+            tasks.append(task("sign_off", f"Sign-off by {name}", of("sign_off", partner.id), partner.is_signed_off,
+                              owner=name, partner=partner,
+                              status=None if application.budget_lines else TaskStatus.CANNOT_START))
+    missing = [item for item in items if not item.done]
+    tasks.append(Task("submit", "Check your answers and submit", TaskStatus.CANNOT_START if missing
+                      else TaskStatus.NOT_STARTED, LEAD, None, tuple(missing)))
+    return tasks
+
+
 # --- submission, withdrawal, screening --------------------------------------------------
 
 def _closed_message(call) -> str:
-    return (f"The call closed on {format_local(call.closes_at, call.time_zone)}; applications can no longer be "
+    return (f"The call closed on {format_instant(call.closes_at, call.time_zone)}; applications can no longer be "
             "submitted.")
 
 
 def _next_reference(application: Application) -> str:
     # The counter row is locked (FOR UPDATE on PostgreSQL) so two submissions never share
-    # a number; on SQLite the write lock serialises them.
-    counter = db.session.scalar(select(ReferenceCounter).where(ReferenceCounter.call_id == application.call_id)
-                                .with_for_update())
-    if counter is None:
-        counter = ReferenceCounter(call_id=application.call_id, last_number=0)
-        db.session.add(counter)
+    # a number; on SQLite the write lock serialises them. The call's first two submissions
+    # at once would both create it: the one that loses waits, then takes the next number.
+    insert = postgresql_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(ReferenceCounter).values(call_id=application.call_id, last_number=0)
+                       .on_conflict_do_nothing(index_elements=["call_id"]))
+    counter = db.session.scalars(select(ReferenceCounter).where(ReferenceCounter.call_id == application.call_id)
+                                 .with_for_update().execution_options(populate_existing=True)).one()
     counter.last_number += 1
     opened = application.call.opens_at or utcnow()
     return f"PG-{opened:%Y}-{application.call_id:03d}-{counter.last_number:04d}"
@@ -419,6 +495,33 @@ def submitted_content(application: Application) -> dict:
     }
 
 
+@dataclass(frozen=True)
+class NextStep:
+    what: str
+    when: str
+
+
+def what_happens_next(application: Application) -> list[NextStep]:
+    """What the confirmation page tells an applicant happens after submission, with dates."""
+    call = application.call
+    zone = call.time_zone
+    settings = getattr(call, "review_settings", None)
+    review_closes = getattr(settings, "review_closes_at", None)
+    steps = [
+        NextStep("The program team checks that the application meets the call's rules. If it does not, you are "
+                 "told why by e-mail.", f"After the call closes on {format_instant(call.closes_at, zone)}"),
+        NextStep("Reviewers, among them community members, score eligible applications against the call's "
+                 "published rubric. They never see your contact details.",
+                 f"Until {format_instant(review_closes, zone)}" if review_closes else "After the checks"),
+        NextStep("Decisions are released to every applicant of the call at the same time, by e-mail and on "
+                 "this site. An award comes with its terms for you to accept.", "After the review"),
+    ]
+    if application.status is ApplicationStatus.SUBMITTED and call.is_open():
+        steps.insert(0, NextStep("You may still withdraw the application from its page, for example to correct "
+                                 "it and submit a new one.", f"Until {format_instant(call.closes_at, zone)}"))
+    return steps
+
+
 def people_to_tell(application: Application) -> list:
     people = {application.owner.id: application.owner}
     for collaborator in application.collaborators:
@@ -434,6 +537,10 @@ def submit_application(application: Application, *, submitted_by, expected_versi
     Side effects: a reference number, the frozen content, SUBMITTED status, an audit event,
     and a confirmation e-mail to the owner and every collaborator.
     """
+    # Its row is locked first (PostgreSQL), so a second click waits for the first to finish
+    # and then finds the application submitted.
+    db.session.execute(select(Application.id).where(Application.id == application.id).with_for_update())
+    db.session.refresh(application)
     _require_draft(application)
     check_version(application, expected_version)
     call = application.call
@@ -443,15 +550,19 @@ def submit_application(application: Application, *, submitted_by, expected_versi
     if missing:
         raise DomainError("The application cannot be submitted yet: " + "; ".join(
             item.label + (f" ({item.detail})" if item.detail else "") for item in missing) + ".")
-    application.reference_number = _next_reference(application)
+    # The content is read and written before the call's reference counter is locked: every
+    # submission to the call waits for that lock, so it is held for as little as possible
+    # (on deadline day, hundreds queue on it).
     application.submitted_content = submitted_content(application)
+    db.session.flush()
+    application.reference_number = _next_reference(application)
     apply_transition(application, ApplicationStatus.SUBMITTED, APPLICATION_TRANSITIONS, actor=submitted_by,
                      action="application.submitted", details={"reference": application.reference_number})
     for person in people_to_tell(application):
         queue_email(recipient=person.email, recipient_user=person, kind="application_submitted",
-                    subject=f"Submitted: {application.title} ({application.reference_number})",
+                    subject=_l("Submitted: %(title)s (%(reference)s)", title=application.title,
+                               reference=application.reference_number),
                     template="application_submitted", user=person, application=application,
-                    submitted_at=format_local(application.submitted_at, call.time_zone),
                     link=external_url("applications.application_detail", application_id=application.id))
 
 
@@ -478,7 +589,8 @@ def screen_application(application: Application, *, officer, eligible: bool, rea
                      action="application.screened_out", details={"reason": reason})
     for person in people_to_tell(application):
         queue_email(recipient=person.email, recipient_user=person, kind="application_screened_out",
-                    subject=f"Your application {application.reference_number}", template="application_screened_out",
+                    subject=_l("Your application %(reference)s", reference=application.reference_number),
+                    template="application_screened_out",
                     user=person, application=application, reason=reason,
                     link=external_url("applications.application_detail", application_id=application.id))
 
@@ -542,6 +654,12 @@ def invite_collaborator(application: Application, *, email: str, role, invited_b
     for existing in application.collaborators:
         if existing.email == email and existing.revoked_at is None:
             raise DomainError(f"{email} is already invited to this application.")
+    invitee = find_user_by_email(email)
+    if invitee is not None and invitee.organisation_id not in _working_organisation_ids(application):
+        # They could never accept: say so now rather than send a link that fails for them.
+        raise DomainError(f"{email} belongs to {invitee.organisation.name}, which is neither the lead nor a "
+                          "partner of this application. Add their organisation as a partner first, or "
+                          "invite someone from the lead or a partner organisation.")
     token = secrets.token_urlsafe(32)
     collaborator = Collaborator(email=email, role=role, token_hash=_invitation_digest(token),
                                 invited_by_id=invited_by.id)
@@ -550,7 +668,7 @@ def invite_collaborator(application: Application, *, email: str, role, invited_b
     record_event("application.collaborator_invited", actor=invited_by, target=application,
                  details={"email": email, "role": role.value})
     queue_email(recipient=email, kind="application_invitation", template="application_invitation",
-                subject=f"Invitation to work on “{application.title}”", application=application,
+                subject=_l("Invitation to work on “%(title)s”", title=application.title), application=application,
                 inviter=invited_by, role=role, link=external_url("applications.accept_invitation", token=token))
     return collaborator
 
@@ -564,14 +682,18 @@ def find_invitation(token: str):
     return collaborator
 
 
+def _working_organisation_ids(application: Application) -> set[int]:
+    """The organisations whose people may work on the application: the lead and its partners."""
+    return {application.lead_organisation_id} | {p.organisation_id for p in application.partners}
+
+
 def check_invitation_acceptable(collaborator, *, user) -> None:
     """Refuse (PermissionDenied) anyone but the invited address, or someone outside the lead
     and partner organisations. The invitation page asks this before it offers the button."""
     application = collaborator.application
     if user.email != collaborator.email:
         raise PermissionDenied(f"This invitation is for {collaborator.email}. Log in with that account to accept it.")
-    allowed = {application.lead_organisation_id} | {p.organisation_id for p in application.partners}
-    if user.organisation_id not in allowed:
+    if user.organisation_id not in _working_organisation_ids(application):
         raise PermissionDenied("Only people of the lead organisation or of a partner organisation can work on "
                                "this application.")
 

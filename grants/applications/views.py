@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
@@ -14,7 +16,7 @@ from grants.accounts.forms import ActionForm
 from grants.accounts.models import Organisation
 from grants.applications import permissions, services
 from grants.applications.blueprint import bp
-from grants.applications.enums import BudgetCategory
+from grants.applications.enums import BudgetCategory, TaskStatus
 from grants.applications.forms import (
     AnswersForm,
     BudgetLineForm,
@@ -27,6 +29,7 @@ from grants.applications.models import Application, BudgetLine, Collaborator, Pa
 from grants.calls.models import Call
 from grants.calls.permissions import can_view_call
 from grants.core.errors import DomainError, StaleEdit
+from grants.core.pagination import paginate
 from grants.core.web import keeps_input_on_csrf_error, load_or_404, require
 from grants.extensions import db
 
@@ -82,6 +85,14 @@ def save_or_explain(application: Application, form, change) -> bool:
     return True
 
 
+def _saved_to(application: Application, endpoint: str) -> str:
+    """Where a saved section goes: back to "Check your answers" when its Change link led
+    here (?return_to=check), else ``endpoint``."""
+    if request.args.get("return_to") == "check":
+        return url_for("applications.check_answers", application_id=application.id)
+    return url_for(endpoint, application_id=application.id)
+
+
 def _render_section(template: str, application: Application, status: int = 200, **context):
     return render_template(template, application=application, call=application.call,
                            can_edit=permissions.can_edit_application(current_user, application),
@@ -125,7 +136,7 @@ def start_application(call_id: int):
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
-            flash("Your application is started. Work through the sections; the checklist shows what is missing.",
+            flash("Your application is started. Work through the tasks below; each says what it still needs.",
                   "success")
             return redirect(url_for("applications.application_detail", application_id=application.id))
     return render_template("applications/start.html", call=call, form=form), 400 if form.errors else 200
@@ -140,11 +151,42 @@ def my_applications():
                         & Collaborator.revoked_at.is_(None))
              .where(or_(Application.owner_id == current_user.id, Collaborator.id.is_not(None)))
              .order_by(Application.updated_at.desc()))
-    applications = db.session.scalars(query).unique().all()
-    return render_template("applications/mine.html", applications=applications)
+    return render_template("applications/mine.html", applications=paginate(query))
 
 
 # --- the application and its sections ---------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskRow:
+    task: services.Task
+    url: str | None  # where the current user does it; None where they cannot (or not yet)
+    # A partner's task, shown to that partner's people: what is theirs to do among the lead's.
+    is_yours: bool
+
+
+SECTION_ENDPOINTS = {"overview": "applications.edit_overview", "answers": "applications.edit_answers",
+                     "partners": "applications.partners", "budget": "applications.budget",
+                     "documents": "applications.documents"}
+
+
+def _task_rows(application: Application) -> list[TaskRow]:
+    user = current_user
+    can_edit = permissions.can_edit_application(user, application)
+    rows = []
+    for task in services.task_list(application):
+        partner = next((p for p in application.partners if p.id == task.partner_id), None)
+        url = None
+        if task.status is not TaskStatus.CANNOT_START:
+            if task.key == "sign_off":
+                if permissions.can_sign_off_partner(user, partner):
+                    url = url_for("applications.partner_sign_off", application_id=application.id, partner_id=partner.id)
+            elif task.key == "submit":
+                url = url_for("applications.check_answers", application_id=application.id)
+            elif can_edit:
+                url = url_for(SECTION_ENDPOINTS[task.key], application_id=application.id)
+        rows.append(TaskRow(task, url, partner is not None and user.organisation_id == partner.organisation_id))
+    return rows
+
 
 @bp.route("/applications/<int:application_id>")
 @login_required
@@ -152,7 +194,8 @@ def application_detail(application_id: int):
     application = load_application(application_id)
     return render_template(
         "applications/detail.html", application=application, call=application.call,
-        checklist=services.checklist(application), missing=services.missing_items(application),
+        tasks=_task_rows(application) if application.is_draft else [],
+        missing=services.missing_items(application),
         budget_by_category=services.budget_by_category(application), action_form=ActionForm(),
         can_edit=permissions.can_edit_application(current_user, application),
         can_submit=permissions.can_submit_application(current_user, application),
@@ -172,7 +215,7 @@ def edit_overview(application_id: int):
             application, editor=_me(), expected_version=_version(form), title=form.title.data,
             summary=form.summary.data)):
         flash("Overview saved.", "success")
-        return redirect(url_for("applications.application_detail", application_id=application.id))
+        return redirect(_saved_to(application, "applications.application_detail"))
     return _render_section("applications/overview.html", application, _failed_status(form), form=form)
 
 
@@ -204,7 +247,7 @@ def edit_answers(application_id: int):
         if save_or_explain(application, form, lambda: services.save_answers(
                 application, editor=_me(), expected_version=_version(form), texts=texts)):
             flash("Answers saved.", "success")
-            return redirect(url_for("applications.application_detail", application_id=application.id))
+            return redirect(_saved_to(application, "applications.application_detail"))
         for question_id, problem in services.word_limit_problems(application, texts).items():
             form[f"answer_{question_id}"].errors = [problem]
     status = _failed_status(form)
@@ -262,7 +305,7 @@ def edit_partner(application_id: int, partner_id: int):
             partner, editor=_me(), expected_version=_version(form), contact_name=form.contact_name.data,
             contact_email=form.contact_email.data, role_in_project=form.role_in_project.data)):
         flash("Partner saved.", "success")
-        return redirect(url_for("applications.partners", application_id=application.id))
+        return redirect(_saved_to(application, "applications.partners"))
     status = _failed_status(form)
     return _render_section("applications/partner_edit.html", application, status, form=form, partner=partner)
 
@@ -323,7 +366,7 @@ def edit_budget_line(application_id: int, line_id: int):
             description=form.description.data, amount_cents=form.amount.data,
             partner_id=form.partner_id.data or None)):
         flash("Budget line saved.", "success")
-        return redirect(url_for("applications.budget", application_id=application.id))
+        return redirect(_saved_to(application, "applications.budget"))
     status = _failed_status(form)
     return _render_section("applications/budget_line_edit.html", application, status, form=form, line=line)
 
@@ -346,10 +389,50 @@ def submit_application(application_id: int):
     application = load_application(application_id)
     require(permissions.can_submit_application(current_user, application), target=application)
     version = request.form.get("version", type=int)
-    return _button_action(
-        application, lambda: services.submit_application(application, submitted_by=_me(), expected_version=version),
-        lambda: f"Submitted. Your reference number is {application.reference_number}; a confirmation e-mail is "
-                "on its way.", "applications.application_detail")
+    form = ActionForm()
+    if form.validate_on_submit() and save_or_explain(application, form, lambda: services.submit_application(
+            application, submitted_by=_me(), expected_version=version)):
+        return redirect(url_for("applications.submitted", application_id=application.id))
+    if form.form_errors:
+        flash(" ".join(form.form_errors), "danger")
+    return redirect(url_for("applications.check_answers", application_id=application.id))
+
+
+@bp.route("/applications/<int:application_id>/check")
+@login_required
+def check_answers(application_id: int):
+    """Every answer, partner, budget line and document on one page, each with a way to change
+    it, and the submit button (GOV.UK "check answers")."""
+    application = load_application(application_id)
+    if not application.is_draft:
+        return redirect(url_for("applications.application_record", application_id=application.id))
+    return render_template(
+        "applications/check.html", application=application, call=application.call,
+        missing=services.missing_items(application), can_edit=permissions.can_edit_application(current_user, application),
+        can_submit=permissions.can_submit_application(current_user, application),
+        budget_by_category=services.budget_by_category(application))
+
+
+@bp.route("/applications/<int:application_id>/submitted")
+@login_required
+def submitted(application_id: int):
+    """The confirmation page: the reference number, what happens next, whom to contact."""
+    application = load_application(application_id)
+    if application.submitted_at is None:
+        return redirect(url_for("applications.application_detail", application_id=application.id))
+    return render_template("applications/submitted.html", application=application, call=application.call,
+                           next_steps=services.what_happens_next(application))
+
+
+@bp.route("/applications/<int:application_id>/record")
+@login_required
+def application_record(application_id: int):
+    """The whole submission as it was sent, to print or save (a print stylesheet hides the rest)."""
+    application = load_application(application_id)
+    if application.submitted_at is None:
+        return redirect(url_for("applications.check_answers", application_id=application.id))
+    return render_template("applications/record.html", application=application, call=application.call,
+                           budget_label=lambda value: BudgetCategory(value).label)
 
 
 @bp.route("/applications/<int:application_id>/withdraw", methods=["POST"])

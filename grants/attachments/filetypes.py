@@ -29,6 +29,11 @@ ALLOWED_LABEL = "PDF, DOCX, XLSX, CSV, PNG or JPEG"
 SNIFF_BYTES = 64 * 1024
 
 
+def type_for_extension(extension: str) -> FileType:
+    """The allowed type a file's extension claims (the extension must be on the allow-list)."""
+    return next(file_type for file_type in ALLOWED_TYPES if extension in file_type.extensions)
+
+
 def _zip_flavour(stream: BinaryIO) -> FileType | None:
     try:
         with zipfile.ZipFile(stream) as archive:

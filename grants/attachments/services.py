@@ -13,7 +13,14 @@ from flask import current_app
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from grants.attachments.filetypes import ALLOWED_EXTENSIONS, ALLOWED_LABEL, detect_file_type, extension_of
+from grants.attachments.filetypes import (
+    ALLOWED_EXTENSIONS,
+    ALLOWED_LABEL,
+    CSV,
+    detect_file_type,
+    extension_of,
+    type_for_extension,
+)
 from grants.attachments.models import StoredFile
 from grants.attachments.storage import Storage, get_storage
 from grants.core.errors import DomainError, StorageUnavailable
@@ -81,6 +88,11 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
     if file_type is None or extension_of(name) not in ALLOWED_EXTENSIONS:
         raise DomainError(f"“{name}” is not an accepted file type. Upload a {ALLOWED_LABEL} file.")
     if extension_of(name) not in file_type.extensions:
+        claimed = type_for_extension(extension_of(name))
+        if file_type is CSV:
+            # Any text sniffs as CSV: a text file named .pdf is not a CSV someone misnamed.
+            raise DomainError(f"“{name}” is not a real {claimed.label}: its content is plain text. "
+                              f"Upload the {claimed.label} itself (save or export it as {claimed.label}).")
         article = "an" if file_type.label[0] in "AEIOU" else "a"
         raise DomainError(
             f"“{name}” contains {article} {file_type.label}, which does not match its extension. "
@@ -153,10 +165,26 @@ def sweep_orphans(*, dry_run: bool = False) -> list[str]:
     The grace period protects uploads whose transaction is still in flight.
     """
     storage = get_storage()
-    cutoff = utcnow() - timedelta(minutes=current_app.config["ORPHAN_SWEEP_GRACE_MINUTES"])
+    cutoff = _sweep_cutoff()
     known = set(db.session.scalars(select(StoredFile.storage_key)))
     orphans = [obj.key for obj in storage.iter_objects() if obj.key not in known and obj.modified_at < cutoff]
     if not dry_run:
         for key in orphans:
             storage.delete(key)
     return orphans
+
+
+def sweep_unfinished_uploads(*, dry_run: bool = False) -> list[str]:
+    """Discard uploads started before the grace period that never completed (an outage
+    mid-upload leaves S3 holding the parts sent so far, invisible to a listing of objects)."""
+    storage = get_storage()
+    cutoff = _sweep_cutoff()
+    stale = [upload for upload in storage.iter_unfinished() if upload.started_at < cutoff]
+    if not dry_run:
+        for upload in stale:
+            storage.discard_unfinished(upload)
+    return [upload.key for upload in stale]
+
+
+def _sweep_cutoff():
+    return utcnow() - timedelta(minutes=current_app.config["ORPHAN_SWEEP_GRACE_MINUTES"])

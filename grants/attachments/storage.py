@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -12,12 +14,17 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 from urllib.parse import quote
 
-from grants.core.errors import StorageUnavailable
+from grants.core.errors import StorageMisconfigured, StoredObjectMissing, StorageUnavailable
+
+log = logging.getLogger("grants.attachments")
 
 # Sequential 8 MiB parts: boto3's default (10 threads, 8 MiB each, plus read-ahead) grew
 # a worker by ~120 MB on a 200 MB upload; one thread stays within a few parts.
 PART_SIZE = 8 * 1024 * 1024
 COPY_CHUNK = 1024 * 1024
+# Written and deleted by the health check; no upload key starts with a dot.
+HEALTH_PROBE_KEY = ".grants-health-probe"
+MISSING_MESSAGE = "This file is missing from the file store. Please tell the site's administrator."
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,15 @@ class StoredObject:
     key: str
     size: int
     modified_at: datetime
+
+
+@dataclass(frozen=True)
+class UnfinishedUpload:
+    """An upload that never completed (a multipart upload on S3, a partial file locally)."""
+
+    key: str
+    upload_id: str
+    started_at: datetime
 
 
 class Storage(Protocol):
@@ -40,11 +56,16 @@ class Storage(Protocol):
 
     def iter_objects(self) -> Iterator[StoredObject]: ...
 
+    def iter_unfinished(self) -> Iterator[UnfinishedUpload]:
+        """Uploads left unfinished (an outage mid-upload); they hold space until discarded."""
+
+    def discard_unfinished(self, upload: UnfinishedUpload) -> None: ...
+
     def download_url(self, key: str, *, filename: str, content_type: str) -> str | None:
         """A short-lived URL the browser can fetch directly, or None to stream through the app."""
 
     def check(self) -> None:
-        """Raise StorageUnavailable when the store cannot be reached."""
+        """Raise StorageUnavailable when the store cannot take an upload as configured."""
 
 
 def content_disposition(filename: str) -> str:
@@ -79,13 +100,19 @@ class LocalStorage:
                     os.unlink(tmp.name)
                     raise
             os.replace(tmp.name, path)
+            # Stamp the file by the process's clock, which the orphan sweep compares ages with
+            # (the same instant in production; a moved test clock would make every file old).
+            stamp = time.time()
+            os.utime(path, (stamp, stamp))
         except OSError as exc:
+            log.warning("local storage: saving %s under %s failed: %s", key, self.root, exc)
             raise StorageUnavailable("The file store is unavailable; nothing was saved. Try again later.") from exc
 
     def delete(self, key):
         try:
             self._path(key).unlink(missing_ok=True)
         except OSError as exc:
+            log.warning("local storage: deleting %s under %s failed: %s", key, self.root, exc)
             raise StorageUnavailable("The file store is unavailable.") from exc
 
     def exists(self, key):
@@ -94,7 +121,10 @@ class LocalStorage:
     def open(self, key):
         try:
             return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise StoredObjectMissing(MISSING_MESSAGE) from exc
         except OSError as exc:
+            log.warning("local storage: opening %s under %s failed: %s", key, self.root, exc)
             raise StorageUnavailable("The file store is unavailable.") from exc
 
     def iter_objects(self):
@@ -109,6 +139,18 @@ class LocalStorage:
                     modified_at=datetime.fromtimestamp(stat.st_mtime, timezone.utc),
                 )
 
+    def iter_unfinished(self):
+        # Partial files of a worker that died mid-upload (a failed save removes its own).
+        if not self.root.exists():
+            return
+        for path in self.root.rglob(".part-*"):
+            if path.is_file():
+                yield UnfinishedUpload(key=path.relative_to(self.root).as_posix(), upload_id="",
+                                       started_at=datetime.fromtimestamp(path.stat().st_mtime, timezone.utc))
+
+    def discard_unfinished(self, upload):
+        self.delete(upload.key)
+
     def download_url(self, key, *, filename, content_type):
         return None
 
@@ -121,18 +163,45 @@ class LocalStorage:
             raise StorageUnavailable(f"local storage at {self.root} is not writable") from exc
 
 
+# Give up on a stalled store well within a reverse proxy's 60 s: two tries of at most
+# 5 s to connect and 10 s waiting for each answer (boto3's 60 s × 4 tries held a request ~4 min).
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 10
+TOTAL_ATTEMPTS = 2
+SERVER_SIDE_ENCRYPTIONS = ("AES256", "aws:kms")
+
+# What a store says when the settings, not the moment, are wrong: trying again will not help.
+_CREDENTIAL_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken",
+                     "ExpiredToken", "AuthorizationHeaderMalformed", "403"}
+_BUCKET_CODES = {"NoSuchBucket"}
+# Ceph answers InvalidRequest to SSE over plain HTTP; MinIO without a KMS answers NotImplemented.
+_ENCRYPTION_CODES = {"InvalidRequest", "InvalidArgument", "NotImplemented", "KMS.NotFoundException",
+                     "KMS.DisabledException", "InvalidEncryptionAlgorithmError"}
+_NOT_FOUND_CODES = {"404", "NoSuchKey", "NotFound"}
+_NEEDS_ADMIN = "This needs an administrator; trying again will not help."
+
+
 class S3Storage:
-    """Any S3-compatible store (AWS S3, MinIO, Ceph, R2) through boto3."""
+    """Any S3-compatible store (AWS S3, MinIO, Ceph, R2) through boto3.
+
+    Every failure is logged with the store's own answer and raised as StorageUnavailable
+    (try again later) or StorageMisconfigured (credentials, bucket or encryption refused).
+    """
 
     def __init__(self, *, bucket: str, region: str | None = None, endpoint_url: str | None = None,
                  access_key_id: str | None = None, secret_access_key: str | None = None,
                  server_side_encryption: str | None = "AES256", kms_key_id: str | None = None,
-                 presigned_ttl_seconds: int = 300, client=None):
+                 presigned_ttl_seconds: int = 300, ca_bundle: str | None = None,
+                 read_timeout_seconds: float = READ_TIMEOUT_SECONDS, client=None):
         import boto3
         from boto3.s3.transfer import TransferConfig
         from botocore.config import Config as BotoConfig
 
+        if server_side_encryption not in (None, *SERVER_SIDE_ENCRYPTIONS):
+            raise ValueError(f"S3_SERVER_SIDE_ENCRYPTION must be AES256, aws:kms or none, "
+                             f"not {server_side_encryption!r}")
         self.bucket = bucket
+        self.endpoint_url = endpoint_url
         self.server_side_encryption = server_side_encryption
         self.kms_key_id = kms_key_id
         self.presigned_ttl_seconds = min(presigned_ttl_seconds, 300)
@@ -142,8 +211,17 @@ class S3Storage:
             endpoint_url=endpoint_url,
             aws_access_key_id=access_key_id,
             aws_secret_access_key=secret_access_key,
-            config=BotoConfig(signature_version="s3v4", retries={"max_attempts": 3, "mode": "standard"},
-                              connect_timeout=5, read_timeout=60),
+            verify=ca_bundle,
+            config=BotoConfig(
+                signature_version="s3v4",
+                retries={"total_max_attempts": TOTAL_ATTEMPTS, "mode": "standard"},
+                connect_timeout=CONNECT_TIMEOUT_SECONDS, read_timeout=read_timeout_seconds,
+                # boto3 ≥ 1.36 sends a CRC trailer in aws-chunked bodies by default, which Ceph
+                # (16.2) and other S3-compatible stores refuse over HTTPS (411); checksums
+                # stay on where an operation requires them.
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+            ),
         )
         self.transfer_config = TransferConfig(
             multipart_threshold=PART_SIZE, multipart_chunksize=PART_SIZE,
@@ -155,22 +233,78 @@ class S3Storage:
 
         return (BotoCoreError, ClientError)
 
+    def _failure(self, exc: Exception, operation: str, *, saving: bool = False) -> StorageUnavailable:
+        """The exception to raise for a boto3 failure, after logging what the store said."""
+        from botocore.exceptions import ClientError
+
+        consequence = ", so nothing was saved" if saving else ""
+        code = message = None
+        if isinstance(exc, ClientError):
+            error = exc.response.get("Error", {})
+            code, message = error.get("Code"), error.get("Message")
+        where = f"bucket {self.bucket} at {self.endpoint_url or 'AWS'}"
+        if code in _CREDENTIAL_CODES:
+            log.error("S3 %s refused the credentials (%s: %s) on %s; check S3_ACCESS_KEY_ID and "
+                      "S3_SECRET_ACCESS_KEY", operation, code, message, where)
+            return StorageMisconfigured(f"The file store refused this site's credentials{consequence}. {_NEEDS_ADMIN}")
+        if code in _BUCKET_CODES:
+            log.error("S3 %s: %s does not exist (%s); create it or correct S3_BUCKET", operation, where, code)
+            return StorageMisconfigured(f"The file store has no bucket “{self.bucket}”{consequence}. {_NEEDS_ADMIN}")
+        if saving and self.server_side_encryption and code in _ENCRYPTION_CODES:
+            log.error("S3 %s refused server-side encryption %s (%s: %s) on %s. Ceph refuses SSE over plain "
+                      "HTTP (use https, or rgw_crypt_require_ssl=false) and has no SSE-S3 before 17; use "
+                      "aws:kms with a key the store knows, or S3_SERVER_SIDE_ENCRYPTION=none where the store "
+                      "encrypts at rest by itself", operation, self.server_side_encryption, code, message, where)
+            return StorageMisconfigured(f"The file store refused the encryption this site requires{consequence}. "
+                                        f"{_NEEDS_ADMIN}")
+        if code == "MissingContentLength":
+            log.error("S3 %s refused the request body (411 MissingContentLength) on %s: a checksum trailer "
+                      "the store does not accept; request_checksum_calculation must be when_required",
+                      operation, where)
+            return StorageMisconfigured(f"The file store refused the upload{consequence}. {_NEEDS_ADMIN}")
+        log.warning("S3 %s failed on %s: %s", operation, where, f"{code}: {message}" if code else repr(exc))
+        if saving:
+            return StorageUnavailable("The file store is unavailable; nothing was saved. Try again later.")
+        return StorageUnavailable("The file store is unavailable. Try again later.")
+
+    def _encryption_args(self) -> dict[str, str]:
+        if not self.server_side_encryption:
+            return {}
+        extra = {"ServerSideEncryption": self.server_side_encryption}
+        if self.server_side_encryption == "aws:kms" and self.kms_key_id:
+            extra["SSEKMSKeyId"] = self.kms_key_id
+        return extra
+
     def save(self, key, stream, *, content_type, metadata):
-        extra = {"ContentType": content_type, "Metadata": metadata}
-        if self.server_side_encryption:
-            extra["ServerSideEncryption"] = self.server_side_encryption
-            if self.server_side_encryption == "aws:kms" and self.kms_key_id:
-                extra["SSEKMSKeyId"] = self.kms_key_id
+        extra = {"ContentType": content_type, "Metadata": metadata, **self._encryption_args()}
         try:
             self.client.upload_fileobj(stream, self.bucket, key, ExtraArgs=extra, Config=self.transfer_config)
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
         except self._errors() as exc:
-            raise StorageUnavailable("The file store is unavailable; nothing was saved. Try again later.") from exc
+            raise self._failure(exc, "upload", saving=True) from exc
+        self._verify_encryption(key, head)
+
+    def _verify_encryption(self, key: str, head: dict) -> None:
+        # A store may accept the encryption header and ignore it (Ceph 16 stores AES256
+        # requests in plaintext): only the store's answer says the object is encrypted.
+        if not self.server_side_encryption or head.get("ServerSideEncryption") == self.server_side_encryption:
+            return
+        log.error("S3 accepted %s without encrypting it (asked for %s, the store answered %s); the object "
+                  "was deleted. Ceph 16 has no SSE-S3: use aws:kms with a key the store knows, or "
+                  "S3_SERVER_SIDE_ENCRYPTION=none where the store encrypts at rest by itself",
+                  key, self.server_side_encryption, head.get("ServerSideEncryption") or "no encryption")
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        except self._errors():
+            log.warning("could not delete unencrypted object %s; `flask attachments sweep` will", key)
+        raise StorageMisconfigured("The file store did not encrypt the file as this site requires, so it was not "
+                                   f"kept. {_NEEDS_ADMIN}")
 
     def delete(self, key):
         try:
             self.client.delete_object(Bucket=self.bucket, Key=key)
         except self._errors() as exc:
-            raise StorageUnavailable("The file store is unavailable.") from exc
+            raise self._failure(exc, "delete") from exc
 
     def exists(self, key):
         from botocore.exceptions import ClientError
@@ -178,18 +312,25 @@ class S3Storage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=key)
         except self._errors() as exc:
-            # Only "not found" means absent; an unreachable endpoint is not an answer.
+            # Only "not found" means absent; an unreachable endpoint is not an answer, and a
+            # missing bucket (also a bare 404 to HEAD) is a setting to correct.
             code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
-            if code in {"404", "NoSuchKey", "NotFound"}:
+            if code in _NOT_FOUND_CODES:
+                self._check_bucket("look-up")
                 return False
-            raise StorageUnavailable("The file store is unavailable.") from exc
+            raise self._failure(exc, "look-up") from exc
         return True
 
     def open(self, key):
+        from botocore.exceptions import ClientError
+
         try:
             return self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         except self._errors() as exc:
-            raise StorageUnavailable("The file store is unavailable.") from exc
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+            if code in _NOT_FOUND_CODES:
+                raise StoredObjectMissing(MISSING_MESSAGE) from exc
+            raise self._failure(exc, "download") from exc
 
     def iter_objects(self):
         paginator = self.client.get_paginator("list_objects_v2")
@@ -198,7 +339,22 @@ class S3Storage:
                 for item in page.get("Contents", []):
                     yield StoredObject(key=item["Key"], size=item["Size"], modified_at=item["LastModified"])
         except self._errors() as exc:
-            raise StorageUnavailable("The file store is unavailable.") from exc
+            raise self._failure(exc, "listing") from exc
+
+    def iter_unfinished(self):
+        paginator = self.client.get_paginator("list_multipart_uploads")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket):
+                for item in page.get("Uploads", []):
+                    yield UnfinishedUpload(key=item["Key"], upload_id=item["UploadId"], started_at=item["Initiated"])
+        except self._errors() as exc:
+            raise self._failure(exc, "listing of unfinished uploads") from exc
+
+    def discard_unfinished(self, upload):
+        try:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload.key, UploadId=upload.upload_id)
+        except self._errors() as exc:
+            raise self._failure(exc, "abort of an unfinished upload") from exc
 
     def download_url(self, key, *, filename, content_type):
         return self.client.generate_presigned_url(
@@ -212,11 +368,29 @@ class S3Storage:
             ExpiresIn=self.presigned_ttl_seconds,
         )
 
-    def check(self):
+    def _check_bucket(self, operation: str) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
         except self._errors() as exc:
-            raise StorageUnavailable(f"bucket {self.bucket} is not reachable") from exc
+            from botocore.exceptions import ClientError
+
+            code = exc.response.get("Error", {}).get("Code") if isinstance(exc, ClientError) else None
+            if code in _NOT_FOUND_CODES:  # HEAD has no body, so a missing bucket is a bare 404
+                exc.response["Error"]["Code"] = "NoSuchBucket"
+            raise self._failure(exc, operation) from exc
+
+    def check(self):
+        """Reachable and accepting uploads as configured: a tiny object written with the
+        configured encryption, its encryption confirmed, then deleted."""
+        self._check_bucket("health check")
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=HEALTH_PROBE_KEY, Body=b"",
+                                   **self._encryption_args())
+            head = self.client.head_object(Bucket=self.bucket, Key=HEALTH_PROBE_KEY)
+        except self._errors() as exc:
+            raise self._failure(exc, "health check upload", saving=True) from exc
+        self._verify_encryption(HEALTH_PROBE_KEY, head)
+        self.delete(HEALTH_PROBE_KEY)
 
 
 def storage_from_config(config) -> Storage:
@@ -224,15 +398,22 @@ def storage_from_config(config) -> Storage:
     if backend == "local":
         return LocalStorage(config["STORAGE_LOCAL_PATH"])
     if backend == "s3":
+        encryption = config["S3_SERVER_SIDE_ENCRYPTION"]
+        endpoint = config["S3_ENDPOINT_URL"]
+        if encryption and endpoint and endpoint.startswith("http://"):
+            # Said at start-up as well as at the first refused upload.
+            log.warning("S3_SERVER_SIDE_ENCRYPTION=%s over plain HTTP (%s): Ceph and MinIO refuse every such "
+                        "upload; use https, or S3_SERVER_SIDE_ENCRYPTION=none", encryption, endpoint)
         return S3Storage(
             bucket=config["S3_BUCKET"],
             region=config["S3_REGION"],
-            endpoint_url=config["S3_ENDPOINT_URL"],
+            endpoint_url=endpoint,
             access_key_id=config["S3_ACCESS_KEY_ID"],
             secret_access_key=config["S3_SECRET_ACCESS_KEY"],
-            server_side_encryption=config["S3_SERVER_SIDE_ENCRYPTION"],
+            server_side_encryption=encryption,
             kms_key_id=config["S3_KMS_KEY_ID"],
             presigned_ttl_seconds=config["S3_PRESIGNED_TTL_SECONDS"],
+            ca_bundle=config.get("S3_CA_BUNDLE"),
         )
     raise ValueError(f"unknown STORAGE_BACKEND {backend!r} (use 'local' or 's3')")
 

@@ -50,6 +50,8 @@ from grants.awards.models import (
     ReportSpending,
 )
 from grants.awards.permissions import can_sign_off_report, is_grantee
+from grants.checkins import services as checkins
+from grants.core.dates import format_date
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit
 from grants.core.lifecycle import apply_transition
 from grants.core.money import format_money
@@ -417,7 +419,8 @@ def accept_report(milestone: Milestone, *, officer, comments: str = "") -> Miles
     released); accepting the final milestone's report completes the award (closeout).
 
     Refused (nothing changed) while a partner's sign-off is missing where the call requires
-    it, and for the final milestone while another milestone's report is not accepted.
+    it, while an organisation has neither answered the partnership check-in nor declined to
+    (where the call asks for one), and for the final milestone while another milestone's report is not accepted.
     Side effects: audit events ``milestone.report_accepted`` (and ``award.completed``); an
     e-mail to the application's owner and the report's submitter.
     """
@@ -428,6 +431,11 @@ def accept_report(milestone: Milestone, *, officer, comments: str = "") -> Miles
         names = ", ".join(partner.organisation.name for partner in waiting)
         raise DomainError(f"This call requires every partner to sign off the report; still waiting for: {names}. "
                           "The report was not accepted.")
+    silent = checkins.still_to_answer(milestone)
+    if silent:
+        names = ", ".join(voice.name for voice in silent)
+        raise DomainError("The report is complete only when every organisation of the partnership has answered its "
+                          f"check-in or declined to; still waiting for: {names}. The report was not accepted.")
     award = milestone.award
     if milestone.is_final:
         open_ones = [other.name for other in award.milestones
@@ -520,7 +528,7 @@ def mark_paid(payment: Payment, *, officer, paid_on: date | None, now: datetime 
         raise DomainError("The payment date cannot be in the future.")
     released_on = in_zone(payment.released_at, call.time_zone).date()
     if paid_on < released_on:
-        raise DomainError(f"The payment date cannot be before its release on {released_on:%d %B %Y}.")
+        raise DomainError(f"The payment date cannot be before its release on {format_date(released_on)}.")
     payment.paid_on = paid_on
     apply_transition(payment, PaymentStatus.PAID, PAYMENT_TRANSITIONS, actor=officer, action="payment.paid",
                      details={"award_id": payment.award_id, "amount_cents": payment.amount_cents,
@@ -560,7 +568,7 @@ def queue_milestone_reminders(*, due_soon_days: int = 14, now: datetime | None =
             recipient=owner.email, recipient_user=owner, kind=f"milestone_reminder_{kind.replace('-', '_')}",
             dedupe_key=f"milestone-reminder:{milestone.id}:{kind}", template="milestone_reminder",
             subject=(f"Overdue report: {milestone.name}, {_reference(award)}" if kind == "overdue"
-                     else f"Report due {milestone.due_on:%d %B}: {milestone.name}, {_reference(award)}"),
+                     else f"Report due {format_date(milestone.due_on, with_year=False)}: {milestone.name}, {_reference(award)}"),
             user=owner, award=award, milestone=milestone, overdue=kind == "overdue",
             days_left=days_until_due(milestone, today),
             link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))

@@ -7,11 +7,9 @@ Drafts are private to the grantee's team: staff see submitted versions only.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from grants.accounts.forms import ActionForm
 from grants.applications.enums import BudgetCategory
-from grants.applications.intake_views import _cell, _dollars
+from grants.applications.intake_views import _dollars
 from grants.applications.models import Application, Collaborator
 from grants.attachments.views import serve_stored_file
 from grants.audit.services import record_event
@@ -28,6 +26,7 @@ from grants.awards import portfolio as figures
 from grants.awards import reporting
 from grants.awards.blueprint import bp
 from grants.awards.charts import bar_chart, funds_chart, milestones_chart
+from grants.core.csv_export import csv_download
 from grants.awards.enums import AwardStatus, MilestoneStatus
 from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportDocument
 from grants.awards.permissions import can_decide, can_file_report, can_view_award, is_grantee
@@ -39,6 +38,8 @@ from grants.awards.reporting_forms import (
     spending_field_name,
 )
 from grants.calls.models import Call
+from grants.checkins import services as checkins
+from grants.core.dates import format_date
 from grants.core.errors import DomainError
 from grants.core.money import format_money
 from grants.core.types import utcnow
@@ -122,6 +123,7 @@ def _render_report(award: Award, milestone: Milestone, form, status: int = 200):
         carried_files=_carried_files(milestone) if may_file else [],
         waiting_for=reporting.partners_to_sign(latest) if latest is not None else [],
         my_partner=reporting.partner_of(current_user, award),
+        check_in=checkins.summary_for(milestone, current_user),
         overdue=reporting.is_overdue(milestone, today), days_left=reporting.days_until_due(milestone, today),
         spending_total=reporting.spending_total, categories=list(BudgetCategory),
         metric_value=reporting.metric_value, spending_in=reporting.spending_in,
@@ -300,6 +302,7 @@ def _render_review(milestone: Milestone, *, accept_form=None, revision_form=None
         "awards/reporting/milestone.html", award=award, call=award.call, milestone=milestone,
         versions=reporting.submitted_versions(milestone), latest=latest,
         waiting_for=reporting.partners_to_sign(latest) if latest is not None else [],
+        check_in=checkins.summary_for(milestone, current_user),
         deciding=latest is not None and milestone.status is MilestoneStatus.SUBMITTED
         and award.status is AwardStatus.ACTIVE,
         accept_form=accept_form or DecisionForm(formdata=None),
@@ -386,7 +389,7 @@ def mark_payment_paid(payment_id: int):
     if form.validate_on_submit():
         if _act(form, lambda: reporting.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data)) is None:
             flash(f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
-                  f"{payment.paid_on:%d %B %Y}.", "success")
+                  f"{format_date(payment.paid_on)}.", "success")
             return _back(payment)
     problems = form.form_errors + [error for name, errors in form.errors.items() if name != "csrf_token"
                                    for error in errors]
@@ -399,7 +402,8 @@ def mark_payment_paid(payment_id: int):
 @bp.route("/manage/portfolio")
 @role_required(can_decide)
 def portfolio():
-    data = figures.build_portfolio()
+    # Across calls the page shows calls, not awards: no object per award is loaded.
+    data = figures.build_portfolio(with_awards=False)
     return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
                            has_award_page="awards.manage_award" in _endpoints())
 
@@ -454,15 +458,8 @@ def portfolio_csv():
                      funds.community_cents, f"{percent:.1f}" if percent is not None else "",
                      timing.total, timing.on_time, timing.late, timing.overdue, timing.not_due]
                     + [row.metric_values.get(metric.id, "") for metric in metrics])
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell(value) for value in header])
-    writer.writerows([_cell(value) for value in row] for row in rows)
     name = f"portfolio-call-{call.id}" if call is not None else "portfolio"
     record_event("portfolio.exported", actor=_me(), target=call,
                  details={"rows": len(rows), "call_id": call.id if call is not None else None})
     db.session.commit()
-    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{name}-{utcnow():%Y-%m-%d}.csv"',
-        "Cache-Control": "no-store",
-    })
+    return csv_download(f"{name}-{utcnow():%Y-%m-%d}.csv", header, rows)

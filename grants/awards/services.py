@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, exists, func, or_, select
 
 from grants.applications.enums import APPLICATION_TRANSITIONS, ApplicationStatus
@@ -46,6 +47,7 @@ from grants.awards.enums import AWARD_TRANSITIONS, AwardStatus, DecisionOutcome,
 from grants.awards.models import Award, AwardAmendment, Decision, Milestone, Payment
 from grants.awards.permissions import can_respond_to_offer, is_grantee
 from grants.calls.models import Call
+from grants.core.dates import format_date
 from grants.core.errors import DomainError, PermissionDenied, TransitionNotAllowed
 from grants.core.lifecycle import apply_transition
 from grants.core.money import format_money
@@ -96,6 +98,33 @@ def committed_cents(call: Call, *, except_application_id: int | None = None,
     return int(db.session.scalar(standing) + db.session.scalar(spent_of_terminated) + db.session.scalar(pending))
 
 
+def decision_totals(call: Call) -> dict[str, int]:
+    """The figures above a call's decisions, in aggregate SQL (three queries for any size):
+    committed and remaining funds, decisions waiting for release, awards standing, and how
+    many applications in review have no decision yet."""
+    unreleased = dict(db.session.execute(
+        select(Decision.outcome, func.count(Decision.id))
+        .where(Decision.call_id == call.id, Decision.released_at.is_(None)).group_by(Decision.outcome)).all())
+    awards_pending = db.session.scalar(select(func.coalesce(func.sum(Decision.amount_cents), 0)).where(
+        Decision.call_id == call.id, Decision.released_at.is_(None), Decision.outcome == DecisionOutcome.AWARD))
+    awarded = db.session.scalar(select(func.coalesce(func.sum(Award.amount_cents), 0)).where(
+        Award.call_id == call.id, Award.status.in_(STANDING_STATUSES)))
+    undecided = db.session.scalar(select(func.count(Application.id)).where(
+        Application.call_id == call.id, Application.status == ApplicationStatus.IN_REVIEW,
+        ~select(Decision.id).where(Decision.application_id == Application.id).exists()))
+    committed = committed_cents(call)
+    return {
+        "committed": committed,
+        "remaining": None if call.total_funds_cents is None else call.total_funds_cents - committed,
+        "awards_pending": int(awards_pending or 0),
+        "awards_pending_count": unreleased.get(DecisionOutcome.AWARD, 0),
+        "declines_pending_count": unreleased.get(DecisionOutcome.DECLINE, 0),
+        "unreleased_count": sum(unreleased.values()),
+        "awarded": int(awarded or 0),
+        "undecided_count": int(undecided or 0),
+    }
+
+
 def remaining_cents(call: Call) -> int | None:
     """The call's total funds not committed yet; None when the call has no total."""
     if call.total_funds_cents is None:
@@ -128,8 +157,8 @@ def _check_period(start_on: date | None, end_on: date | None, what: str) -> None
     if start_on is None or end_on is None:
         raise DomainError(f"Give the start and end dates of {what}. {NOTHING_CHANGED}")
     if end_on <= start_on:
-        raise DomainError(f"The award must end after it starts: for {what}, {end_on:%d %B %Y} is not after "
-                          f"{start_on:%d %B %Y}. {NOTHING_CHANGED}")
+        raise DomainError(f"The award must end after it starts: for {what}, {format_date(end_on)} is not after "
+                          f"{format_date(start_on)}. {NOTHING_CHANGED}")
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -257,7 +286,8 @@ def reviewer_comments(application: Application) -> list[ReviewerComment]:
                ReviewAssignment.status == AssignmentStatus.SUBMITTED)
         .order_by(ReviewAssignment.id)).all()
     comments = [(strengths.strip(), weaknesses.strip()) for strengths, weaknesses in rows]
-    return [ReviewerComment(f"Reviewer {number}", strengths, weaknesses)
+    # Lazy: read in the language of the letter it goes into.
+    return [ReviewerComment(_l("Reviewer %(number)s", number=number), strengths, weaknesses)
             for number, (strengths, weaknesses) in enumerate((c for c in comments if any(c)), 1)]
 
 
@@ -335,10 +365,12 @@ def _send_letters(decision: Decision, award: Award | None) -> None:
     application = decision.application
     comments = reviewer_comments(application) if decision.include_review_comments else []
     if award is not None:
-        template, subject = "decision_award", f"Award offer: {application.title} ({application.reference_number})"
+        template, subject = "decision_award", _l("Award offer: %(title)s (%(reference)s)", title=application.title,
+                                                 reference=application.reference_number)
         link = external_url("awards.award_detail", award_id=award.id)
     else:
-        template, subject = "decision_decline", f"Decision on your application {application.reference_number}"
+        template, subject = "decision_decline", _l("Decision on your application %(reference)s",
+                                                   reference=application.reference_number)
         link = external_url("applications.application_detail", application_id=application.id)
     for person in people_to_tell(application):
         queue_email(recipient=person.email, recipient_user=person, kind=template, subject=subject, template=template,
@@ -561,7 +593,7 @@ def _check_milestone_fields(award: Award, name: str, due_on: date | None) -> str
     if due_on is None:
         raise DomainError(f"Give the milestone's due date. {NOTHING_CHANGED}")
     if due_on < award.start_on:
-        raise DomainError(f"A milestone cannot be due before the award starts ({award.start_on:%d %B %Y}). "
+        raise DomainError(f"A milestone cannot be due before the award starts ({format_date(award.start_on)}). "
                           f"{NOTHING_CHANGED}")
     return name
 

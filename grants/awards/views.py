@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +36,7 @@ from grants.awards.models import Award, Decision, Milestone
 from grants.calls.models import Call
 from grants.core.errors import DomainError, PermissionDenied
 from grants.core.money import format_money
+from grants.core.pagination import paginate_list
 from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
 from grants.extensions import db
 
@@ -72,7 +73,7 @@ class DecisionRow:
     ranking_row: object  # grants.reviews.scoring.RankingRow
     decision: Decision | None
     award: Award | None
-    form: DecisionForm | None  # None once the decision is released
+    can_decide: bool  # in review: a decision may still be recorded or changed
 
     @property
     def application(self) -> Application:
@@ -89,44 +90,28 @@ def _decision_form(application: Application, decision: Decision | None, requeste
     return DecisionForm(formdata=None, prefix=f"d{application.id}", data=data)
 
 
-def _render_decisions(call: Call, *, failed_form: DecisionForm | None = None, failed_id: int | None = None,
-                      bulk_form: BulkDecisionForm | None = None, status: int = 200):
-    from grants.reviews.scoring import rank_call
+def _render_decisions(call: Call, *, bulk_form: BulkDecisionForm | None = None, status: int = 200):
+    from grants.reviews.scoring import attach_applications, rank_call
 
-    ranking = rank_call(call)
-    # A fixed number of queries for any number of rows: the ranking's applications are
-    # already loaded, so decisions and awards do not join them again.
+    ranking = rank_call(call, with_applications=False)
+    page = paginate_list(ranking.rows)
+    attach_applications(page.items)
+    # A fixed number of queries for any number of rows: the decisions and awards of the rows
+    # shown; the page's applications are already loaded, so they are not joined again.
+    shown = [row.application_id for row in page.items]
     decisions = {d.application_id: d for d in db.session.scalars(
-        select(Decision).where(Decision.call_id == call.id)
+        select(Decision).where(Decision.call_id == call.id, Decision.application_id.in_(shown))
         .options(lazyload(Decision.application), joinedload(Decision.decided_by)))}
     awards = {a.application_id: a for a in db.session.scalars(
-        select(Award).where(Award.call_id == call.id).options(lazyload(Award.application)))}
-    rows = []
-    for ranking_row in ranking.rows:
-        application = ranking_row.application
-        decision = decisions.get(application.id)
-        form = None
-        if application.status is ApplicationStatus.IN_REVIEW:
-            form = (failed_form if application.id == failed_id
-                    else _decision_form(application, decision, ranking_row.requested_cents))
-        rows.append(DecisionRow(ranking_row, decision, awards.get(application.id), form))
-    # A refusal for an application the table does not offer a form for is shown above it.
-    page_errors = failed_form.form_errors if failed_form is not None and not any(
-        row.form is failed_form for row in rows) else []
-    unreleased = [d for d in decisions.values() if d.released_at is None]
-    totals = {
-        "committed": services.committed_cents(call),
-        "remaining": services.remaining_cents(call),
-        "awards_pending": sum(d.amount_cents for d in unreleased if d.outcome is DecisionOutcome.AWARD),
-        "awards_pending_count": sum(1 for d in unreleased if d.outcome is DecisionOutcome.AWARD),
-        "declines_pending_count": sum(1 for d in unreleased if d.outcome is DecisionOutcome.DECLINE),
-        "awarded": sum(a.amount_cents for a in awards.values() if a.status in services.STANDING_STATUSES),
-        "undecided_count": sum(1 for row in rows if row.form is not None and row.decision is None),
-    }
+        select(Award).where(Award.call_id == call.id, Award.application_id.in_(shown))
+        .options(lazyload(Award.application)))}
+    rows = [DecisionRow(ranking_row, decisions.get(ranking_row.application_id), awards.get(ranking_row.application_id),
+                        ranking_row.application.status is ApplicationStatus.IN_REVIEW)
+            for ranking_row in page.items]
     return render_template(
-        "awards/decisions.html", call=call, ranking=ranking, rows=rows, totals=totals, unreleased=unreleased,
+        "awards/decisions.html", call=call, ranking=ranking, rows=rows, page=page, totals=services.decision_totals(call),
         bulk_form=bulk_form or BulkDecisionForm(formdata=None), release_form=ReleaseForm(formdata=None),
-        page_errors=page_errors, failed_id=failed_id, outcomes=DecisionOutcome), status
+        outcomes=DecisionOutcome), status
 
 
 @bp.route("/manage/calls/<int:call_id>/decisions")
@@ -142,20 +127,37 @@ def _application_for_decision(application_id: int) -> Application:
     return application
 
 
-@bp.route("/manage/applications/<int:application_id>/decision", methods=["POST"])
+def _render_decision(application: Application, form: DecisionForm, status: int = 200):
+    """One application's decision on a page of its own: at 10,000 applications the list
+    cannot carry a full form per row (it was 60% of the list's time and most of its bytes)."""
+    from grants.reviews.scoring import rank_call
+
+    call = application.call
+    ranking = rank_call(call, with_applications=False)
+    row = next((each for each in ranking.rows if each.application_id == application.id), None)
+    return render_template("awards/decision.html", call=call, application=application, form=form,
+                           ranking=ranking, ranking_row=row, decision=services.decision_for(application),
+                           totals=services.decision_totals(call),
+                           award=db.session.scalar(select(Award).where(Award.application_id == application.id))), status
+
+
+@bp.route("/manage/applications/<int:application_id>/decision", methods=["GET", "POST"])
 @role_required(permissions.can_decide)
 @keeps_input_on_csrf_error
 def decide(application_id: int):
     application = _application_for_decision(application_id)
+    if request.method == "GET":
+        form = _decision_form(application, services.decision_for(application), application.requested_cents)
+        return _render_decision(application, form)
     form = DecisionForm(prefix=f"d{application.id}")
     if not form.validate_on_submit():
-        return _render_decisions(application.call, failed_form=form, failed_id=application.id, status=400)
+        return _render_decision(application, form, 400)
     status = _save(form, lambda: services.decide_application(
         application, officer=_me(), outcome=form.chosen_outcome, amount_cents=form.amount.data,
         start_on=form.start_on.data, end_on=form.end_on.data, terms=form.terms.data or "",
         rationale=form.rationale.data or "", include_review_comments=form.include_review_comments.data))
     if status is not None:
-        return _render_decisions(application.call, failed_form=form, failed_id=application.id, status=status)
+        return _render_decision(application, form, status)
     outcome = form.chosen_outcome
     flash(f"Decision on {application.reference_number} recorded: "
           + (f"award of {format_money(form.amount.data)}" if outcome is DecisionOutcome.AWARD else "decline")

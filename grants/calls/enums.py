@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
+
 
 class CallStatus(enum.Enum):
     DRAFT = "draft"
@@ -33,7 +35,7 @@ class CallPhase(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"upcoming": "Opening soon", "open": "Open", "closed": "Closed"}[self.value]
+        return {"upcoming": _("Opening soon"), "open": _("Open"), "closed": _("Closed")}[self.value]
 
 
 class DocumentScope(enum.Enum):
@@ -42,5 +44,5 @@ class DocumentScope(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"per_application": "One per application",
-                "per_partner": "One from each partner"}[self.value]
+        return {"per_application": _("One per application"),
+                "per_partner": _("One from each partner")}[self.value]

@@ -19,6 +19,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from flask_babel import lazy_gettext
+
+from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import KIND_CHOICES, MultiCheckboxField
 from grants.calls.enums import DocumentScope
 from grants.core.forms import BaseForm as FlaskForm
@@ -52,6 +55,15 @@ class CallForm(FlaskForm):
                                 render_kw={"rows": 5},
                                 description="Who may apply, in words. The partnership rules are set separately. "
                                             + MARKDOWN_HELP)
+    # The same texts in Spanish, for applicants who read the call in Spanish; left empty,
+    # they see the English.
+    title_es = StringField("Title in Spanish (optional)", validators=[Optional(), Length(max=200)])
+    summary_es = TextAreaField("Summary in Spanish (optional)", validators=[Optional(), Length(max=600)],
+                               render_kw={"rows": 2})
+    description_es = TextAreaField("Description in Spanish (optional)", validators=[Optional(), Length(max=20000)],
+                                   render_kw={"rows": 6}, description=MARKDOWN_HELP)
+    eligibility_es = TextAreaField("Eligibility in Spanish (optional)", validators=[Optional(), Length(max=10000)],
+                                   render_kw={"rows": 4}, description=MARKDOWN_HELP)
     time_zone = SelectField("Time zone", choices=zone_choices,
                             description="Opening and closing times are in this zone, and applicants see them in it.")
     opens_on = DateField("Opening date", validators=[Optional()])
@@ -195,6 +207,14 @@ class MetricForm(ItemForm):
                        description="For example: people, sessions, organisations.")
 
 
+class CheckInStatementForm(ItemForm):
+    FIELDS = ("text",)
+    text = StringField("Statement", validators=[DataRequired("Write the statement."), Length(max=300)],
+                       description="The lead and each partner rate it from 1 (strongly disagree) to 5 (strongly "
+                                   "agree) with each milestone report. For example: Decisions about the project "
+                                   "are made jointly.")
+
+
 class MilestoneForm(ItemForm):
     FIELDS = ("name", "offset_days", "payment_share_percent")
     name = StringField("Milestone", validators=[DataRequired("Name the milestone."), Length(max=200)],
@@ -206,3 +226,30 @@ class MilestoneForm(ItemForm):
                                          validators=[InputRequired(), NumberRange(min=0, max=100)],
                                          description="Paid once this milestone's report is accepted. The shares "
                                                      "of all milestones add up to 100%.")
+
+
+class EligibilityForm(FlaskForm):
+    """The questions of "check before you start": a GET form, nothing stored, so no CSRF."""
+
+    class Meta:
+        csrf = False
+
+    amount = MoneyField(lazy_gettext("About how much would you ask for? (optional)"), validators=[Optional()],
+                        description=lazy_gettext("In US dollars, for the whole project."))
+
+
+def eligibility_form_class():
+    """An EligibilityForm with one count per kind of partner organisation (built per request:
+    the kinds' names are in the reader's language)."""
+
+    class Form(EligibilityForm):
+        pass
+
+    Form.lead_kind = RadioField(lazy_gettext("What kind of organisation would lead the application?"),
+                                validators=[Optional()],
+                                choices=[SelectChoice(kind.value, kind.label) for kind in OrganisationKind])
+    for kind in OrganisationKind:
+        setattr(Form, f"partners_{kind.value}", IntegerField(
+            kind.label, validators=[Optional(), NumberRange(min=0, max=50)], default=0,
+            render_kw={"inputmode": "numeric", "min": 0, "max": 50}))
+    return Form

@@ -1,5 +1,6 @@
 """A call (funding opportunity) and what it defines for applicants, reviewers and awardees:
-narrative questions, required documents, the review rubric, outcome metrics, milestones."""
+narrative questions, required documents, the review rubric, outcome metrics, partnership
+check-in statements, milestones."""
 
 from __future__ import annotations
 
@@ -38,6 +39,12 @@ class Call(db.Model):
     # Markdown, written by staff; shown through grants.core.markup.render_markdown.
     description: Mapped[str] = mapped_column(Text, default="")
     eligibility: Mapped[str] = mapped_column(Text, default="")
+    # The same texts in Spanish, shown on the public page to those reading in Spanish;
+    # empty: the English text is shown (see Call.text_in).
+    title_es: Mapped[str] = mapped_column(String(200), default="")
+    summary_es: Mapped[str] = mapped_column(String(600), default="")
+    description_es: Mapped[str] = mapped_column(Text, default="")
+    eligibility_es: Mapped[str] = mapped_column(Text, default="")
     # An IANA name ("America/Chicago"): instants are stored in UTC and shown in this zone.
     time_zone: Mapped[str] = mapped_column(String(64))
     # Open from opens_at (inclusive) until closes_at (exclusive), by the server clock.
@@ -83,9 +90,26 @@ class Call(db.Model):
     metrics: Mapped[list[OutcomeMetric]] = relationship(
         back_populates="call", cascade="all, delete-orphan", lazy="selectin",
         order_by="(OutcomeMetric.position, OutcomeMetric.id)")
+    # Not selectin like the others: only the call's page and the check-ins read them.
+    check_in_statements: Mapped[list[CheckInStatement]] = relationship(
+        back_populates="call", cascade="all, delete-orphan",
+        order_by="(CheckInStatement.position, CheckInStatement.id)")
     milestones: Mapped[list[MilestoneTemplate]] = relationship(
         back_populates="call", cascade="all, delete-orphan", lazy="selectin",
         order_by="(MilestoneTemplate.position, MilestoneTemplate.id)")
+
+    TRANSLATED_TEXTS = ("title", "summary", "description", "eligibility")
+
+    def text_in(self, field: str) -> str:
+        """The call's ``field`` (title, summary, description, eligibility) in the language
+        being rendered: the Spanish text where the officer gave one, else the English."""
+        from grants.core.i18n import current_language
+
+        if field not in self.TRANSLATED_TEXTS:
+            raise ValueError(f"{field} has no translation")
+        if current_language() == "es":
+            return getattr(self, f"{field}_es") or getattr(self, field)
+        return getattr(self, field)
 
     @property
     def is_draft(self) -> bool:
@@ -213,6 +237,17 @@ class OutcomeMetric(CallItem, db.Model):
     unit: Mapped[str] = mapped_column(String(80), default="")
 
     call: Mapped[Call] = relationship(back_populates="metrics")
+
+
+class CheckInStatement(CallItem, db.Model):
+    """A statement about how the partners work together, which the lead and each partner rate
+    from 1 (strongly disagree) to 5 (strongly agree) with each milestone report."""
+
+    __tablename__ = "check_in_statement"
+
+    text: Mapped[str] = mapped_column(String(300))
+
+    call: Mapped[Call] = relationship(back_populates="check_in_statements")
 
 
 class MilestoneTemplate(CallItem, db.Model):

@@ -33,11 +33,20 @@ from sqlalchemy import select
 from grants.accounts.enums import OrganisationKind
 from grants.audit.services import record_event
 from grants.calls.enums import CALL_TRANSITIONS, CallStatus, DocumentScope
-from grants.calls.models import Call, CallDocument, CallQuestion, MilestoneTemplate, OutcomeMetric, RubricCriterion
+from grants.calls.models import (
+    Call,
+    CallDocument,
+    CallQuestion,
+    CheckInStatement,
+    MilestoneTemplate,
+    OutcomeMetric,
+    RubricCriterion,
+)
 from grants.core.errors import DomainError, StaleEdit
 from grants.core.lifecycle import apply_transition
 from grants.core.money import format_money
-from grants.core.timezones import format_local, is_valid_zone
+from grants.core.dates import format_instant
+from grants.core.timezones import is_valid_zone
 from grants.core.types import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
@@ -101,6 +110,7 @@ LIMIT_MAY_RISE = ChangeRule(lambda old, new: new is None or (old is not None and
 
 PUBLISHED_CALL_RULES: dict[str, ChangeRule] = {
     "title": FREE, "summary": FREE, "description": FREE, "eligibility": FREE,
+    "title_es": FREE, "summary_es": FREE, "description_es": FREE, "eligibility_es": FREE,
     "time_zone": FIXED,
     "closes_at": LATER_ONLY,
     # opens_at: while the call has not opened yet, see _published_call_refusals.
@@ -113,7 +123,9 @@ PUBLISHED_CALL_RULES: dict[str, ChangeRule] = {
 
 CALL_FIELD_LABELS = {
     "title": "The title", "summary": "The summary", "description": "The description",
-    "eligibility": "The eligibility text", "time_zone": "The time zone", "opens_at": "The opening date",
+    "eligibility": "The eligibility text", "title_es": "The title in Spanish", "summary_es": "The summary in Spanish",
+    "description_es": "The description in Spanish", "eligibility_es": "The eligibility text in Spanish",
+    "time_zone": "The time zone", "opens_at": "The opening date",
     "closes_at": "The closing date", "award_floor_cents": "The award floor",
     "award_ceiling_cents": "The award ceiling", "total_funds_cents": "The total funds",
     "expected_awards": "The expected number of awards", "lead_kinds": "The kinds of lead organisation",
@@ -176,6 +188,15 @@ ITEM_KINDS: dict[type, ItemKind] = {
         "Outcome metrics cannot be added once the call is published: applicants planned what they will report.",
         "Outcome metrics cannot be removed once the call is published: applicants planned what they will report.",
     ),
+    CheckInStatement: ItemKind(
+        "check_in_statement", "check_in_statements",
+        {"text": "The statement"},
+        {"text": FREE},
+        "",
+        "Check-in statements cannot be removed once the call is published: partnerships may already have rated "
+        "them. You can reword one instead.",
+        addable_when_published=lambda fields: True,
+    ),
     MilestoneTemplate: ItemKind(
         "milestone", "milestones",
         {"name": "The milestone", "offset_days": "The due day", "payment_share_percent": "The payment share"},
@@ -225,11 +246,13 @@ def _normalise_call_fields(fields: dict) -> dict:
     if unknown:
         raise TypeError(f"not fields of a call: {', '.join(sorted(unknown))}")
     fields = dict(fields)
-    for name in ("title", "summary", "description", "eligibility", "time_zone"):
+    for name in ("title", "summary", "description", "eligibility", "time_zone", "title_es", "summary_es",
+                 "description_es", "eligibility_es"):
         if name in fields:
             fields[name] = (fields[name] or "").strip()
-    if "title" in fields:
-        fields["title"] = " ".join(fields["title"].split())
+    for name in ("title", "title_es"):
+        if name in fields:
+            fields[name] = " ".join(fields[name].split())
     for name in ("lead_kinds", "partner_kinds"):
         if name in fields:
             values = {getattr(kind, "value", kind) for kind in fields[name] or []}
@@ -295,7 +318,7 @@ def create_call(*, created_by, title: str, time_zone: str | None = None, **field
 def _published_call_refusals(call: Call, changes: dict, now: datetime) -> Problems:
     def describe(name: str, value) -> str:
         if isinstance(value, datetime):
-            return format_local(value, call.time_zone)
+            return format_instant(value, call.time_zone)
         if name.endswith("_cents"):
             return format_money(value)
         return str(value)
@@ -363,7 +386,7 @@ def applicants_of(call: Call) -> list:
 
 
 def _announce_extension(call: Call, old: datetime, new: datetime, *, changed_by) -> None:
-    old_deadline, new_deadline = format_local(old, call.time_zone), format_local(new, call.time_zone)
+    old_deadline, new_deadline = format_instant(old, call.time_zone), format_instant(new, call.time_zone)
     recipients = applicants_of(call)
     record_event("call.deadline_extended", actor=changed_by, target=call,
                  details={"from": old.isoformat(), "to": new.isoformat(), "notified": len(recipients)})
@@ -374,7 +397,7 @@ def _announce_extension(call: Call, old: datetime, new: datetime, *, changed_by)
                     link=external_url("calls.call_detail", call_id=call.id))
 
 
-# --- items: questions, documents, rubric criteria, metrics, milestones ------------------
+# --- items: questions, documents, rubric criteria, metrics, check-in statements, milestones
 
 def _normalise_item_fields(kind: ItemKind, fields: dict) -> dict:
     unknown = set(fields) - set(kind.fields)
@@ -396,6 +419,9 @@ def _item_problems(item_type: type, values: dict, call: Call, item=None) -> Prob
             problems.append(("prompt", "Write the question."))
         if values.get("word_limit") is not None and values["word_limit"] < 1:
             problems.append(("word_limit", "A word limit must be at least 1 word; leave it empty for no limit."))
+    elif item_type is CheckInStatement:
+        if not values.get("text"):
+            problems.append(("text", "Write the statement."))
     elif not values.get("name"):
         problems.append(("name", f"Give the {ITEM_KINDS[item_type].noun} a name."))
     if item_type is RubricCriterion:
@@ -426,9 +452,10 @@ def _refuse_if_archived(call: Call) -> None:
 
 
 def add_call_item(call: Call, item_type: type, *, changed_by, **fields):
-    """Append a question, document, criterion, metric or milestone to ``call``.
+    """Append a question, document, criterion, metric, check-in statement or milestone to ``call``.
 
-    On a published call only optional questions and documents may be added. Audit event
+    On a published call only optional questions and documents, and check-in statements (asked
+    after the award), may be added. Audit event
     ``call.<noun>_added``.
     """
     kind = ITEM_KINDS[item_type]
@@ -555,7 +582,7 @@ def archive_call(call: Call, *, archived_by, now: datetime | None = None) -> Non
     """→ ARCHIVED: gone from the public pages, kept for the record. Refused while the call is
     open (applicants are working on it). Audit ``call.archived``."""
     if call.is_published and call.is_open(now):
-        raise DomainError(f"This call is open until {format_local(call.closes_at, call.time_zone)}: applicants "
+        raise DomainError(f"This call is open until {format_instant(call.closes_at, call.time_zone)}: applicants "
                           "are working on it. Archive it after it closes.")
     apply_transition(call, CallStatus.ARCHIVED, CALL_TRANSITIONS, actor=archived_by, action="call.archived")
 

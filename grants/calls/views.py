@@ -9,19 +9,30 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import ActionForm
-from grants.calls import services
+from grants.calls import eligibility, services
 from grants.calls.enums import CallPhase, CallStatus
 from grants.calls.forms import (
     CallForm,
     CriterionForm,
     DocumentForm,
     MetricForm,
+    CheckInStatementForm,
+    eligibility_form_class,
     MilestoneForm,
     PartnershipRulesForm,
     QuestionForm,
 )
-from grants.calls.models import Call, CallDocument, CallQuestion, MilestoneTemplate, OutcomeMetric, RubricCriterion
+from grants.calls.models import (
+    Call,
+    CallDocument,
+    CallQuestion,
+    CheckInStatement,
+    MilestoneTemplate,
+    OutcomeMetric,
+    RubricCriterion,
+)
 from grants.calls.permissions import can_manage_calls, can_view_call
 from grants.core.errors import DomainError, StaleEdit
 from grants.core.types import utcnow
@@ -58,6 +69,10 @@ SECTIONS = {section.slug: section for section in (
             "Weights and scales are fixed."),
     Section("metrics", OutcomeMetric, MetricForm, "Outcome metrics", "metric",
             "The call is published: you can fix a metric's wording. Metrics cannot be added or removed."),
+    Section("check-in", CheckInStatement, CheckInStatementForm, "Partnership check-in", "statement",
+            "The call is published: you can reword a statement and add new ones (they are asked from the next "
+            "check-in on). Statements cannot be removed: partnerships may already have rated them.",
+            addable_when_published=True),
     Section("milestones", MilestoneTemplate, MilestoneForm, "Milestones and payments", "milestone",
             "The call is published: you can rename a milestone. Due days and payment shares are fixed."),
 )}
@@ -144,6 +159,8 @@ def _call_fields(form: CallForm) -> dict:
     fields = dict(
         title=form.title.data, summary=form.summary.data or "", description=form.description.data or "",
         eligibility=form.eligibility.data or "", closes_at=form.closes_at,
+        title_es=form.title_es.data or "", summary_es=form.summary_es.data or "",
+        description_es=form.description_es.data or "", eligibility_es=form.eligibility_es.data or "",
         award_floor_cents=form.award_floor.data, award_ceiling_cents=form.award_ceiling.data,
         total_funds_cents=form.total_funds.data, expected_awards=form.expected_awards.data,
     )
@@ -187,7 +204,8 @@ def manage_call(call_id: int):
 def _call_form_data(call: Call) -> dict:
     opens, closes = call.local(call.opens_at), call.local(call.closes_at)
     return dict(version=call.version, title=call.title, summary=call.summary, description=call.description,
-                eligibility=call.eligibility, time_zone=call.time_zone,
+                eligibility=call.eligibility, time_zone=call.time_zone, title_es=call.title_es,
+                summary_es=call.summary_es, description_es=call.description_es, eligibility_es=call.eligibility_es,
                 opens_on=opens.date() if opens else None, opens_time=opens.time() if opens else None,
                 closes_on=closes.date() if closes else None, closes_time=closes.time() if closes else None,
                 award_floor=call.award_floor_cents, award_ceiling=call.award_ceiling_cents,
@@ -406,6 +424,26 @@ def list_calls():
                            open_calls=[call for call in calls if call.phase(now) is CallPhase.OPEN],
                            upcoming_calls=sorted((call for call in calls if call.phase(now) is CallPhase.UPCOMING),
                                                  key=lambda call: call.opens_at))
+
+
+@bp.route("/calls/<int:call_id>/can-we-apply")
+def check_eligibility(call_id: int):
+    """Check before you start: answers in the query string, a verdict with its reasons."""
+    call = load_or_404(Call, call_id)
+    require(can_view_call(current_user, call), target=call, hide=True)
+    form = eligibility_form_class()(request.args)
+    verdict = None
+    # "checked": the form was sent (an unanswered question sends nothing of itself).
+    if "checked" in request.args and form.validate():
+        plan = eligibility.Plan(
+            lead_kind=OrganisationKind(form.lead_kind.data) if form.lead_kind.data else None,
+            partners={kind: form[f"partners_{kind.value}"].data or 0 for kind in OrganisationKind},
+            amount_cents=form.amount.data)
+        verdict = eligibility.check(call, plan)
+    elif not request.args and current_user.is_authenticated and current_user.organisation is not None:
+        form.lead_kind.data = current_user.organisation.kind.value
+    return render_template("calls/public/eligibility.html", call=call, form=form, verdict=verdict,
+                           allowed_partner_kinds=call.allowed_partner_kinds or list(OrganisationKind))
 
 
 @bp.route("/calls/<int:call_id>")

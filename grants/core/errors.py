@@ -25,5 +25,16 @@ class StorageUnavailable(DomainError):
     status_code = 503
 
 
+class StorageMisconfigured(StorageUnavailable):
+    """The store answered but refused what the settings ask (credentials, bucket, encryption):
+    trying again will not help until an administrator corrects them."""
+
+
+class StoredObjectMissing(DomainError):
+    """A row refers to an object the store does not have."""
+
+    status_code = 404
+
+
 class StaleEdit(DomainError):
     status_code = 409

@@ -25,9 +25,10 @@ def parse_money(text: str) -> int:
         raise ValueError("Enter an amount in dollars, for example 250,000 or 1,500.50.") from None
     if not amount.is_finite() or amount < 0:
         raise ValueError("Enter an amount of zero or more.")
+    # Before quantizing: "1E26" to two places needs more digits than Decimal's precision
+    # and would raise InvalidOperation instead of answering.
+    if amount >= Decimal(10) ** 13:
+        raise ValueError("That amount is too large.")
     if amount != amount.quantize(Decimal("0.01")):
         raise ValueError("Enter at most two digits after the decimal point.")
-    cents = int(amount * 100)
-    if cents >= 10 ** 15:
-        raise ValueError("That amount is too large.")
-    return cents
+    return int(amount * 100)

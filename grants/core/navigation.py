@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request, url_for
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,25 @@ def navigation_for(user) -> list[NavItem]:
     from grants.calls.permissions import can_manage_calls
     from grants.reviews.permissions import is_reviewer
 
-    items = [NavItem("Home", "core.home"), NavItem("Funding calls", "calls.list_calls")]
+    items = [NavItem(_l("Home"), "core.home"), NavItem(_l("Funding calls"), "calls.list_calls")]
     if not user.is_authenticated:
         return items
     if user.has_role(Role.APPLICANT):
-        items.append(NavItem("My applications", "applications.my_applications"))
+        items.append(NavItem(_l("My applications"), "applications.my_applications"))
     if user.has_role(Role.APPLICANT) and has_awards(user):
-        items.append(NavItem("My awards", "awards.my_awards"))
+        items.append(NavItem(_l("My awards"), "awards.my_awards"))
     if is_reviewer(user):
-        items.append(NavItem("My reviews", "reviews.my_reviews"))
-    items.append(NavItem("My organisation", "accounts.my_organisation"))
+        items.append(NavItem(_l("My reviews"), "reviews.my_reviews"))
+    items.append(NavItem(_l("My organisation"), "accounts.my_organisation"))
     if can_manage_calls(user):
-        items.append(NavItem("Manage calls", "calls.manage_calls"))
+        items.append(NavItem(_l("Manage calls"), "calls.manage_calls"))
     if can_decide(user):
-        items.append(NavItem("Portfolio", "awards.portfolio"))
+        items.append(NavItem(_l("Portfolio"), "awards.portfolio"))
     if can_list_organisations(user):
-        items.append(NavItem("Organisations", "accounts.organisations"))
+        items.append(NavItem(_l("Organisations"), "accounts.organisations"))
     if can_manage_users(user):
-        items.append(NavItem("Users", "accounts.users"))
-        items.append(NavItem("Registrations", "accounts.pending_registrations"))
+        items.append(NavItem(_l("Users"), "accounts.users"))
+        items.append(NavItem(_l("Registrations"), "accounts.pending_registrations"))
     if can_view_audit_log(user):
-        items.append(NavItem("Audit log", "audit.log"))
+        items.append(NavItem(_l("Audit log"), "audit.log"))
     return items

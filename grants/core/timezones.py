@@ -49,19 +49,12 @@ def local_instant(day: date, at: time, zone_name: str) -> datetime:
     local = datetime.combine(day, at.replace(second=0, microsecond=0), tzinfo=zone)
     instant = local.astimezone(timezone.utc)
     if instant.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise ValueError(f"{at:%H:%M} does not exist on {day:%d %B %Y} in {zone_name}: the clocks go "
+        from grants.core.dates import format_date  # dates builds on this module
+
+        raise ValueError(f"{at:%H:%M} does not exist on {format_date(day)} in {zone_name}: the clocks go "
                          "forward that night. Choose another time.")
     return instant
 
 
 def in_zone(instant: datetime | None, zone_name: str) -> datetime | None:
     return instant.astimezone(ZoneInfo(zone_name)) if instant is not None else None
-
-
-def format_local(instant: datetime | None, zone_name: str, *, with_date: bool = True, empty: str = "—") -> str:
-    """``15 January 2027, 5:00 PM CST``: a clock time people read without converting."""
-    if instant is None:
-        return empty
-    local = in_zone(instant, zone_name)
-    clock = f"{local.hour % 12 or 12}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'} {local:%Z}"
-    return f"{local.day} {local:%B %Y}, {clock}" if with_date else clock

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
 from sqlalchemy import text
 
 from grants.attachments.storage import get_storage
-from grants.core.errors import StorageUnavailable
+from grants.core.errors import StorageMisconfigured, StorageUnavailable
+from grants.core.i18n import LANGUAGES, SESSION_KEY
+from grants.core.web import safe_next
 from grants.extensions import db
 
 bp = Blueprint("core", __name__)
@@ -15,6 +18,25 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 def home():
     return render_template("core/home.html")
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The language switch in the header: remembered on this browser, and on the account of
+    whoever is logged in (their e-mails follow it). Back to the page it was pressed on."""
+    language = request.form.get("language", "")
+    if language in LANGUAGES:
+        session[SESSION_KEY] = language
+        if current_user.is_authenticated and current_user.language != language:
+            current_user.language = language
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")), code=303)
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for it at the root whatever the page says; a 404 there fills the logs.
+    return current_app.send_static_file("favicon.ico")
 
 
 @bp.route("/healthz")
@@ -30,6 +52,10 @@ def healthz():
     try:
         get_storage().check()
         checks["storage"] = "ok"
+    except StorageMisconfigured as exc:
+        # Reachable but refusing uploads as configured (credentials, bucket, encryption).
+        current_app.logger.error("health check: storage: %s", exc)
+        checks["storage"] = "misconfigured"
     except StorageUnavailable as exc:
         current_app.logger.warning("health check: storage: %s", exc)
         checks["storage"] = "unavailable"

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from urllib.parse import urlsplit
 
-from flask import abort, request
+import flask
+from flask import abort, request, url_for
+from werkzeug.utils import cached_property
 from flask_login import current_user
 
+from grants.core.errors import DomainError
 from grants.extensions import db
 
 
@@ -16,6 +20,20 @@ def load_or_404(model, object_id):
     if obj is None:
         abort(404)
     return obj
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` if it is a path on this site, else the home page (no open redirect).
+
+    Browsers read "/\\evil.example" and "/<tab>/evil.example" as "//evil.example", another
+    site: a backslash, whitespace or a control character anywhere refuses the target.
+    """
+    if target and target.startswith("/") and "\\" not in target and all(
+            char.isprintable() and not char.isspace() for char in target):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and not target.startswith("//"):
+            return target
+    return url_for("core.home")
 
 
 def deny(status: int = 403, *, target=None, reason: str = "") -> None:
@@ -73,3 +91,61 @@ def enum_arg(name: str, enum_cls):
         return enum_cls(raw) if raw else None
     except ValueError:
         return None
+
+
+def int_arg(name: str, *, low: int, high: int) -> int | None:
+    """The query-string number ``name`` within [low, high], or None if absent, not a whole
+    number or out of range (a bookmarked or hand-typed URL never answers 500)."""
+    raw = request.args.get(name, "").strip()
+    # isascii: str.isdigit also accepts "１" and "²", which are not numbers anyone typed here.
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if low <= value <= high else None
+
+
+def _without_nul(values):
+    if not any("\x00" in value for value in values.values()):
+        return values
+    return type(values)([(key, value.replace("\x00", "")) for key, value in values.items(multi=True)])
+
+
+class Request(flask.Request):
+    """Query and form values without NUL characters: nobody types one, PostgreSQL refuses to
+    store or even compare text holding one (a server error), and SQLite would keep it."""
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        self.__dict__["form"] = _without_nul(self.__dict__["form"])
+
+    @cached_property
+    def args(self):
+        return _without_nul(super().args)
+
+
+def commit_or_refuse(form, change: Callable[[], object], *, stale_message: str,
+                     mark: Callable[[DomainError], None] | None = None) -> int | None:
+    """Run ``change`` and commit once; None when it went through.
+
+    On a refusal roll back, put the reason above the form (``mark`` may put it on the fields
+    too) and return the answer's status (400, 403, 409). A lost race, another request's write
+    landing between our check and ours (a stale version, a second first row), answers 409
+    with ``stale_message``.
+    """
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        change()
+        db.session.commit()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        form.form_errors.append(stale_message)
+        return 409
+    except DomainError as exc:
+        db.session.rollback()
+        form.form_errors.append(exc.message)
+        if mark is not None:
+            mark(exc)
+        return exc.status_code
+    return None

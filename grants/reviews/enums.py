@@ -55,12 +55,55 @@ class Recommendation(enum.Enum):
         return {"fund": "Fund", "fund_if_funds_allow": "Fund if funds allow", "do_not_fund": "Do not fund"}[self.value]
 
 
+class Confidence(enum.Enum):
+    """How sure the reviewer is of their own review (their expertise, what the application let
+    them judge). Given with each submitted review."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+    @property
+    def label(self) -> str:
+        return {"low": "Low", "medium": "Medium", "high": "High"}[self.value]
+
+    @property
+    def weight(self) -> int:
+        """Its weight in the confidence-weighted mean: high counts three times as much as low."""
+        return {"low": 1, "medium": 2, "high": 3}[self.value]
+
+
 class RankingFigure(enum.Enum):
     MEAN = "mean"
     MEDIAN = "median"
     NORMALISED = "normalised"
+    CONFIDENCE_WEIGHTED = "confidence_weighted"
 
     @property
     def label(self) -> str:
         return {"mean": "Mean score", "median": "Median score",
-                "normalised": "Mean z-score (normalised per reviewer)"}[self.value]
+                "normalised": "Mean z-score (normalised per reviewer)",
+                "confidence_weighted": "Mean weighted by the reviewers' confidence"}[self.value]
+
+
+class StipendStatus(enum.Enum):
+    """What is on record about a community reviewer's stipend for one call.
+
+    Only a recorded payment makes a row: ``paid``, or ``owed`` again after a mistaken
+    "paid" was undone. Whether a stipend is owed right now is computed (grants.reviews.stipends),
+    never stored, so a row in ``owed`` says only "not paid".
+    """
+
+    OWED = "owed"
+    PAID = "paid"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+# owed → paid; paid → owed only to undo a mistake, with a reason (both audited).
+STIPEND_TRANSITIONS = {
+    StipendStatus.OWED: frozenset({StipendStatus.PAID}),
+    StipendStatus.PAID: frozenset({StipendStatus.OWED}),
+}

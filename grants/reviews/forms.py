@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from grants.core.forms import BaseForm
+from grants.core.forms import BaseForm, MoneyField
 from grants.core.timezones import local_instant
 
 SUB_PANEL_HELP = "For example Academic or Community. Leave it empty for a single panel."
@@ -43,6 +43,10 @@ class ReviewSettingsForm(BaseForm):
         validators=[InputRequired("Give a number of points."), NumberRange(min=0, max=100, message="From 0 to 100.")],
         description="Reviewers disagree when their weighted scores (0–100) spread further than this.")
     show_other_reviews = BooleanField("A reviewer who has submitted sees the other reviews of the same application")
+    stipend = MoneyField(
+        "Stipend per completed review set (US$)", validators=[Optional()],
+        description="Paid once per call to each reviewer ticked as eligible in the panel below, when every review "
+                    "assigned to them is submitted and the review has closed. Leave it empty for no stipends.")
 
     zone_name: str = "UTC"
     review_closes_at = None
@@ -78,6 +82,25 @@ class PanelMemberForm(BaseForm):
     sub_panel = StringField("Sub-panel", validators=[Optional(), Length(max=80)])
     workload_cap = IntegerField("Workload cap", validators=[InputRequired("Give a number of applications."),
                                                             NumberRange(min=0, max=500, message="From 0 to 500.")])
+    stipend_eligible = BooleanField("Stipend")
+
+
+class StipendPaidForm(BaseForm):
+    """Record one reviewer's stipend as paid. ``version`` is the record's version the page was
+    drawn from (grants.reviews.stipends refuses any other: double clicks, stale tabs)."""
+
+    paid_on = DateField("Paid on", validators=[InputRequired("Give the date the stipend was paid.")],
+                        description="The day the money went out, in the call's time zone.")
+    payment_reference = StringField("Reference (optional)", validators=[Optional(), Length(max=100)],
+                                    description="A cheque or transfer number.")
+    version = IntegerField(validators=[InputRequired()], widget=HiddenField.widget)
+
+
+class UndoStipendPaidForm(BaseForm):
+    undo_reason = TextAreaField("Why undo this payment", render_kw={"rows": 2},
+                                validators=[DataRequired("Say why the payment is undone."), Length(max=2000)],
+                                description="Kept in the audit log.")
+    version = IntegerField(validators=[InputRequired()], widget=HiddenField.widget)
 
 
 class ManualAssignmentForm(BaseForm):

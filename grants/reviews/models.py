@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grants.core.types import UTCDateTime, enum_type, utcnow
 from grants.extensions import db
-from grants.reviews.enums import AssignmentStatus, PanelMemberStatus, Recommendation
+from grants.reviews.enums import AssignmentStatus, Confidence, PanelMemberStatus, Recommendation, StipendStatus
 
 
 class ReviewSettings(db.Model):
@@ -17,7 +17,8 @@ class ReviewSettings(db.Model):
 
     __tablename__ = "review_settings"
     __table_args__ = (CheckConstraint("disagreement_threshold BETWEEN 0 AND 100", name="threshold_is_points"),
-                      CheckConstraint("reviewers_per_application >= 1", name="at_least_one_reviewer"))
+                      CheckConstraint("reviewers_per_application >= 1", name="at_least_one_reviewer"),
+                      CheckConstraint("stipend_cents IS NULL OR stipend_cents > 0", name="stipend_positive"))
 
     call_id: Mapped[int] = mapped_column(ForeignKey("call.id", ondelete="CASCADE"), primary_key=True)
     # Reviews may be saved, submitted and revised until this instant (None: not set yet).
@@ -28,6 +29,9 @@ class ReviewSettings(db.Model):
     disagreement_threshold: Mapped[int] = mapped_column(default=25)
     reviewers_per_application: Mapped[int] = mapped_column(default=3)
     default_workload_cap: Mapped[int] = mapped_column(default=8)
+    # Paid to each eligible reviewer who completes their review set (grants.reviews.stipends);
+    # None: this call pays no stipends.
+    stipend_cents: Mapped[int | None] = mapped_column(BigInteger)
 
     call = relationship("Call", backref=db.backref("review_settings", uselist=False))
 
@@ -54,9 +58,42 @@ class PanelMember(db.Model):
     active_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The officer's tick for a stipend where it differs from the rule (grants.reviews.stipends):
+    # None follows the rule, so a member's eligibility moves with their organisation.
+    stipend_eligible: Mapped[bool | None] = mapped_column()
 
     call = relationship("Call")
     user = relationship("User", foreign_keys=[user_id], lazy="joined")
+    stipend: Mapped[ReviewerStipend | None] = relationship(back_populates="member", uselist=False)
+
+
+class ReviewerStipend(db.Model):
+    """The payment record of one panel member's stipend: made when the officer marks it paid."""
+
+    __tablename__ = "reviewer_stipend"
+    __table_args__ = (
+        CheckConstraint("amount_cents IS NULL OR amount_cents > 0", name="amount_positive"),
+        CheckConstraint("status <> 'paid' OR (paid_on IS NOT NULL AND paid_at IS NOT NULL AND amount_cents IS NOT NULL)",
+                        name="paid_has_date_and_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # One per member, so per reviewer and call: two officers cannot record it twice.
+    panel_member_id: Mapped[int] = mapped_column(ForeignKey("panel_member.id", ondelete="CASCADE"), unique=True)
+    status: Mapped[StipendStatus] = mapped_column(enum_type(StipendStatus, "stipend_status"),
+                                                  default=StipendStatus.OWED)
+    # What was paid: the call's stipend then (it may change later; this does not).
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    # The day the money went out, as the officer records it (paid_at is when they recorded it).
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    paid_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # A cheque or transfer number, as the finance office gives it.
+    payment_reference: Mapped[str] = mapped_column(String(100), default="")
+    # Goes up with every transition: a form carries the one it was drawn from (stale, double submits).
+    version: Mapped[int] = mapped_column(default=0)
+
+    member: Mapped[PanelMember] = relationship(back_populates="stipend")
 
 
 class ReviewAssignment(db.Model):
@@ -69,6 +106,9 @@ class ReviewAssignment(db.Model):
         CheckConstraint("NOT (attested_at IS NOT NULL AND conflict_declared_at IS NOT NULL)",
                         name="attest_or_declare"),
         CheckConstraint("status <> 'declined' OR decline_reason <> ''", name="declined_has_reason"),
+        # The reviewer's queue (open ones, by due date) and a call's figures by status.
+        Index("ix_review_assignment_reviewer_status_due", "reviewer_id", "status", "due_on"),
+        Index("ix_review_assignment_call_status", "call_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +150,8 @@ class Review(db.Model):
     strengths: Mapped[str] = mapped_column(Text, default="")
     weaknesses: Mapped[str] = mapped_column(Text, default="")
     recommendation: Mapped[Recommendation | None] = mapped_column(enum_type(Recommendation, "recommendation"))
+    # Required to submit (scoring.submit_review); None on a draft that has not given it yet.
+    confidence: Mapped[Confidence | None] = mapped_column(enum_type(Confidence, "review_confidence"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)

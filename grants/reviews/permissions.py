@@ -12,6 +12,12 @@ def can_manage_review(user) -> bool:
     return is_staff(user)
 
 
+def can_manage_stipends(user) -> bool:
+    """See a call's stipends, record and undo payments, export them: funder staff. Everyone
+    else sees only their own stipends, on their list of reviews."""
+    return is_staff(user)
+
+
 def is_reviewer(user) -> bool:
     return user.is_authenticated and user.has_role(Role.REVIEWER)
 

@@ -35,13 +35,22 @@ Figures (all over SUBMITTED reviews only; drafts never count):
   when none is defined).
 - Per sub-panel: the same figures over the reviews by members of that sub-panel (the
   reviewer's ``PanelMember.sub_panel`` on the call); z-scores stay those of the whole call.
+- Confidence: each submitted review says how sure its reviewer is (low, medium, high). The
+  confidence-weighted mean weighs the weighted scores 1, 2, 3 (a review from before
+  confidence was asked counts as medium). It is shown beside the plain mean, never instead.
+- Percentile of an application within the ranked applications (of the call, or of the
+  sub-panel's figures) by the chosen figure: 100 × (those below + half of the others equal
+  to it + ½) / how many are ranked; the top of 10 distinct figures is at 95.
 
 Ranking: the applications that went to review (in review, awarded, declined), ordered by the
 chosen figure (highest first), ties broken by more reviews first, then by reference number;
 those without the figure (no submitted review, or no defined z-score) follow, unranked. The
 funding line: walking down the ranked applications accumulating their requested amounts,
 those whose cumulative amount is within the call's total funds are above the line, and the
-line is drawn after the last of them.
+line is drawn after the last of them. The reserve list: the next few below the line, in
+rank order, should an award be declined. A tie: applications with the same figure; a tie
+across the funding line is flagged, with the rule that broke it. "What if": the officer
+draws the line after any rank and sees what those above it request against the total funds.
 
 Service functions change objects and record audit events; none commits.
 """
@@ -49,7 +58,8 @@ Service functions change objects and record audit events; none commits.
 from __future__ import annotations
 
 import statistics
-from collections import defaultdict
+from bisect import bisect_left, bisect_right
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -63,13 +73,19 @@ from grants.audit.services import record_event
 from grants.calls.models import Call, RubricCriterion
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit, TransitionNotAllowed
 from grants.core.lifecycle import apply_transition
-from grants.core.timezones import format_local
+from grants.core.dates import format_instant
 from grants.core.types import utcnow
 from grants.extensions import db
-from grants.reviews.enums import ASSIGNMENT_TRANSITIONS, AssignmentStatus, Recommendation, RankingFigure
+from grants.reviews.enums import ASSIGNMENT_TRANSITIONS, AssignmentStatus, Confidence, Recommendation, RankingFigure
 from grants.reviews.models import CriterionScore, PanelMember, Review, ReviewAssignment, ReviewSettings
 
 DEFAULT_DISAGREEMENT_THRESHOLD = 25
+# How many applications below the funding line the reserve list shows unless the officer asks.
+DEFAULT_RESERVE_COUNT = 3
+MAX_RESERVE_COUNT = 20
+# A review from before confidence was asked weighs as a medium one.
+UNSTATED_CONFIDENCE_WEIGHT = Confidence.MEDIUM.weight
+TIE_RULE = "more submitted reviews first, then the lower reference number"
 # Applications that went to review; their figures are ranked.
 RANKED_STATUSES = (ApplicationStatus.IN_REVIEW, ApplicationStatus.AWARDED, ApplicationStatus.DECLINED)
 
@@ -83,20 +99,24 @@ class ReviewPhaseClosed(DomainError):
 
 
 class ReviewIncomplete(DomainError):
-    """Submission refused: criteria unscored or no recommendation. ``unscored``: their names."""
+    """Submission refused: criteria unscored, no recommendation or no confidence.
+    ``unscored``: the criteria's names."""
 
     status_code = 400
 
-    def __init__(self, unscored: list[str], needs_recommendation: bool):
+    def __init__(self, unscored: list[str], needs_recommendation: bool, needs_confidence: bool = False):
         parts = []
         if unscored:
             parts.append("score every criterion — not yet scored: " + "; ".join(unscored))
         if needs_recommendation:
             parts.append("choose a recommendation")
+        if needs_confidence:
+            parts.append("say how confident you are in this review")
         super().__init__("The review was not submitted. Before submitting, " + ", and ".join(parts) + ". "
                          "Nothing was saved: what you entered is kept below.")
         self.unscored = unscored
         self.needs_recommendation = needs_recommendation
+        self.needs_confidence = needs_confidence
 
 
 @dataclass
@@ -108,6 +128,7 @@ class ReviewEntry:
     strengths: str = ""
     weaknesses: str = ""
     recommendation: Recommendation | None = None
+    confidence: Confidence | None = None
 
 
 # --- the review phase ---------------------------------------------------------------------
@@ -161,7 +182,7 @@ def _check_may_change(assignment: ReviewAssignment, reviewer, now: datetime | No
         raise DomainError(f"This application is {assignment.application.status.label.lower()}; its reviews can "
                           "no longer change. Nothing was saved.")
     if not is_review_phase_open(assignment.call, now):
-        when = format_local(review_closes_at(assignment.call), assignment.call.time_zone)
+        when = format_instant(review_closes_at(assignment.call), assignment.call.time_zone)
         raise ReviewPhaseClosed(f"The review phase closed on {when}; reviews can no longer be changed. "
                                 "Nothing was saved.")
 
@@ -197,6 +218,8 @@ def _snapshot(review: Review | None, criteria: list[RubricCriterion]) -> dict[st
     snapshot["weaknesses"] = review.weaknesses if review is not None else ""
     recommendation = review.recommendation if review is not None else None
     snapshot["recommendation"] = recommendation.label if recommendation is not None else None
+    confidence = review.confidence if review is not None else None
+    snapshot["confidence"] = confidence.label if confidence is not None else None
     return snapshot
 
 
@@ -219,6 +242,7 @@ def _write(assignment: ReviewAssignment, entry: ReviewEntry, scores: dict[int, i
     review.strengths = (entry.strengths or "").strip()
     review.weaknesses = (entry.weaknesses or "").strip()
     review.recommendation = entry.recommendation
+    review.confidence = entry.confidence
     # Always touch the row: its version goes up even when only scores changed, so a second
     # window's save based on the older version is refused.
     review.updated_at = utcnow()
@@ -229,8 +253,8 @@ def _write(assignment: ReviewAssignment, entry: ReviewEntry, scores: dict[int, i
 def _refuse_if_incomplete(criteria: list[RubricCriterion], scores: dict[int, int | None],
                           entry: ReviewEntry) -> None:
     unscored = [criterion.name for criterion in criteria if scores.get(criterion.id) is None]
-    if unscored or entry.recommendation is None:
-        raise ReviewIncomplete(unscored, entry.recommendation is None)
+    if unscored or entry.recommendation is None or entry.confidence is None:
+        raise ReviewIncomplete(unscored, entry.recommendation is None, entry.confidence is None)
 
 
 def save_review_draft(assignment: ReviewAssignment, *, reviewer, expected_version: int | None, entry: ReviewEntry,
@@ -261,8 +285,8 @@ def submit_review(assignment: ReviewAssignment, *, reviewer, expected_version: i
                   now: datetime | None = None) -> Review:
     """Submit the review, or save a revision of a submitted one.
 
-    Requires every criterion scored and a recommendation (ReviewIncomplete lists what is
-    missing). An IN_PROGRESS assignment becomes SUBMITTED (submitted_at set; audit
+    Requires every criterion scored, a recommendation and the reviewer's confidence
+    (ReviewIncomplete lists what is missing). An IN_PROGRESS assignment becomes SUBMITTED (submitted_at set; audit
     ``review.submitted`` with the weighted score). A SUBMITTED one stays SUBMITTED; the
     change is audited as ``review.revised`` with every changed field before and after (no
     event when nothing changed). Other refusals as in save_review_draft; nothing changes.
@@ -337,23 +361,40 @@ class ApplicationFigures:
     spread: float | None = None
     mean_z: float | None = None
     is_disagreement: bool = False
+    confidence_weighted_mean: float | None = None
+    # How many of the reviews are of each confidence (None: given before confidence was asked).
+    confidences: tuple[tuple[Confidence | None, int], ...] = ()
 
     def figure(self, which: RankingFigure) -> float | None:
         return {RankingFigure.MEAN: self.mean, RankingFigure.MEDIAN: self.median,
-                RankingFigure.NORMALISED: self.mean_z}[which]
+                RankingFigure.NORMALISED: self.mean_z,
+                RankingFigure.CONFIDENCE_WEIGHTED: self.confidence_weighted_mean}[which]
+
+    @property
+    def confidence_summary(self) -> str:
+        """"2 high · 1 low" (most confident first)."""
+        return " · ".join(f"{count} {confidence.label.lower() if confidence else 'not stated'}"
+                          for confidence, count in self.confidences)
 
 
 def summarise(scores: list[float], z: list[float | None] = (), *,
-              threshold: float = DEFAULT_DISAGREEMENT_THRESHOLD) -> ApplicationFigures:
-    """Count, mean, median, spread (max − min), mean of the defined z-scores, and whether the
-    spread exceeds ``threshold``."""
+              threshold: float = DEFAULT_DISAGREEMENT_THRESHOLD,
+              confidences: list[Confidence | None] = ()) -> ApplicationFigures:
+    """Count, mean, median, spread (max − min), mean of the defined z-scores, whether the
+    spread exceeds ``threshold``, and the mean weighted by ``confidences`` (one per score)."""
     if not scores:
         return ApplicationFigures()
     spread = max(scores) - min(scores)
     defined = [value for value in z if value is not None]
+    stated = list(confidences) or [None] * len(scores)
+    weights = [c.weight if c is not None else UNSTATED_CONFIDENCE_WEIGHT for c in stated]
+    weighted = sum(w * s for w, s in zip(weights, scores)) / sum(weights)
+    order = [Confidence.HIGH, Confidence.MEDIUM, Confidence.LOW, None]
+    counted = tuple((c, stated.count(c)) for c in order if stated.count(c))
     return ApplicationFigures(count=len(scores), mean=statistics.fmean(scores), median=statistics.median(scores),
                               spread=spread, mean_z=statistics.fmean(defined) if defined else None,
-                              is_disagreement=spread > threshold)
+                              is_disagreement=spread > threshold, confidence_weighted_mean=weighted,
+                              confidences=counted)
 
 
 # --- the figures of a call ------------------------------------------------------------------
@@ -369,6 +410,7 @@ class ReviewFigure:
     sub_panel: str
     weighted_score: float
     z_score: float | None
+    confidence: Confidence | None = None
 
 
 @dataclass
@@ -387,7 +429,7 @@ class CallFigures:
             if sub_panel is None or review.sub_panel == sub_panel:
                 grouped[review.application_id].append(review)
         return {application_id: summarise([r.weighted_score for r in reviews], [r.z_score for r in reviews],
-                                          threshold=self.threshold)
+                                          threshold=self.threshold, confidences=[r.confidence for r in reviews])
                 for application_id, reviews in grouped.items()}
 
     def for_application(self, application_id: int, sub_panel: str | None = None) -> ApplicationFigures:
@@ -399,7 +441,7 @@ def _weighted_scores_query(call_id: int):
     fraction = (cast(CriterionScore.score - RubricCriterion.scale_min, Float)
                 / cast(RubricCriterion.scale_max - RubricCriterion.scale_min, Float))
     return (select(Review.id.label("review_id"), ReviewAssignment.id.label("assignment_id"),
-                   ReviewAssignment.application_id, ReviewAssignment.reviewer_id,
+                   ReviewAssignment.application_id, ReviewAssignment.reviewer_id, Review.confidence,
                    (100.0 * func.sum(RubricCriterion.weight * fraction)
                     / cast(func.sum(RubricCriterion.weight), Float)).label("weighted_score"))
             .join(ReviewAssignment, Review.assignment_id == ReviewAssignment.id)
@@ -407,7 +449,8 @@ def _weighted_scores_query(call_id: int):
             .join(RubricCriterion, RubricCriterion.id == CriterionScore.criterion_id)
             .where(ReviewAssignment.call_id == call_id, ReviewAssignment.status == AssignmentStatus.SUBMITTED,
                    CriterionScore.score.is_not(None))
-            .group_by(Review.id, ReviewAssignment.id, ReviewAssignment.application_id, ReviewAssignment.reviewer_id)
+            .group_by(Review.id, ReviewAssignment.id, ReviewAssignment.application_id, ReviewAssignment.reviewer_id,
+                      Review.confidence)
             .order_by(Review.id))
 
 
@@ -435,7 +478,7 @@ def call_figures(call: Call) -> CallFigures:
     reviews = [ReviewFigure(review_id=row.review_id, assignment_id=row.assignment_id,
                             application_id=row.application_id, reviewer_id=row.reviewer_id,
                             sub_panel=panels.get(row.reviewer_id, ""), weighted_score=round(row.weighted_score, 9),
-                            z_score=z_by_review[row.review_id])
+                            z_score=z_by_review[row.review_id], confidence=row.confidence)
                for row in rows]
     return CallFigures(reviews=reviews, threshold=disagreement_threshold(call),
                        sub_panels=sorted({name for name in panels.values() if name}))
@@ -459,12 +502,20 @@ def funding_line_position(requested: list[int], total_funds_cents: int | None) -
 
 @dataclass
 class RankingRow:
-    application: Application
+    application_id: int
+    reference_number: str
     requested_cents: int
     figures: ApplicationFigures
     rank: int | None = None  # None: no figure, so not ranked
     cumulative_cents: int | None = None
     is_above_line: bool = False
+    percentile: float | None = None
+    # Another ranked application has the same figure; the tie rule ordered them.
+    is_tied: bool = False
+    # 1, 2, … on the reserve list under the funding line; None when not on it.
+    reserve_position: int | None = None
+    # Loaded for the rows a page shows (attach_applications), not for every ranked row.
+    application: Application | None = None
 
 
 @dataclass
@@ -478,23 +529,79 @@ class Ranking:
     funded_count: int | None
     sub_panels: list[str]
     threshold: int
+    # The applications straddling the funding line have the same figure (TIE_RULE broke it).
+    is_tie_at_line: bool = False
+    what_if: WhatIf | None = None
+
+    @property
+    def reserve(self) -> list[RankingRow]:
+        return [row for row in self.rows if row.reserve_position is not None]
+
+    @property
+    def tie_rule(self) -> str:
+        return TIE_RULE
 
     @property
     def ranked(self) -> list[RankingRow]:
         return [row for row in self.rows if row.rank is not None]
 
     @property
+    def funding_line_cents(self) -> int | None:
+        """What the applications above the funding line request together."""
+        if not self.funded_count:
+            return None
+        return self.ranked[self.funded_count - 1].cumulative_cents
+
+    @property
     def unranked(self) -> list[RankingRow]:
         return [row for row in self.rows if row.rank is None]
 
 
-def _ranked_applications(call: Call) -> list[Application]:
-    return db.session.scalars(
-        select(Application).where(Application.call_id == call.id, Application.status.in_(RANKED_STATUSES))
+@dataclass(frozen=True)
+class WhatIf:
+    """The officer's own line: fund the top ``count`` ranked applications."""
+
+    count: int
+    requested_cents: int
+    total_funds_cents: int | None
+
+    @property
+    def remaining_cents(self) -> int | None:
+        """What would be left of the total funds (negative: over by that much)."""
+        return None if self.total_funds_cents is None else self.total_funds_cents - self.requested_cents
+
+
+def percentiles(values: list[float]) -> list[float]:
+    """Each value's percentile among ``values``: 100 × (below + (equal − 1)/2 + ½) / n."""
+    count = len(values)
+    ordered = sorted(values)
+    result = []
+    for value in values:
+        below, equal = bisect_left(ordered, value), bisect_right(ordered, value) - bisect_left(ordered, value)
+        result.append(100.0 * (below + equal / 2) / count)
+    return result
+
+
+def _ranked_applications(call: Call) -> list:
+    """The ids and references of the ranked applications: ranking needs no more of them."""
+    return db.session.execute(
+        select(Application.id, Application.reference_number)
+        .where(Application.call_id == call.id, Application.status.in_(RANKED_STATUSES))
+        .order_by(Application.reference_number)).all()
+
+
+def attach_applications(rows: list[RankingRow]) -> None:
+    """Load the application (and its lead organisation) of each of ``rows``: one query."""
+    ids = [row.application_id for row in rows if row.application is None]
+    if not ids:
+        return
+    loaded = {application.id: application for application in db.session.scalars(
+        select(Application).where(Application.id.in_(ids))
         .options(lazyload(Application.call), joinedload(Application.lead_organisation),
                  lazyload(Application.answers), lazyload(Application.partners), lazyload(Application.budget_lines),
-                 lazyload(Application.documents), lazyload(Application.collaborators))
-        .order_by(Application.reference_number)).all()
+                 lazyload(Application.documents), lazyload(Application.collaborators)))}
+    for row in rows:
+        row.application = row.application or loaded[row.application_id]
 
 
 def _requested_by_application(call: Call) -> dict[int, int]:
@@ -507,24 +614,30 @@ def _requested_by_application(call: Call) -> dict[int, int]:
 
 def rank_key(figure: RankingFigure):
     """Highest figure first, then more reviews, then reference number."""
-    return lambda row: (-row.figures.figure(figure), -row.figures.count, row.application.reference_number or "")
+    return lambda row: (-row.figures.figure(figure), -row.figures.count, row.reference_number or "")
 
 
 def rank_call(call: Call, *, figure: RankingFigure = RankingFigure.MEAN, sub_panel: str | None = None,
-              figures: CallFigures | None = None) -> Ranking:
+              figures: CallFigures | None = None, with_applications: bool = True,
+              reserve_count: int = DEFAULT_RESERVE_COUNT, fund_top: int | None = None) -> Ranking:
     """The call's applications in review, ranked by ``figure`` (over ``sub_panel``'s reviews
-    only, when given), with cumulative requested amounts and the funding line.
+    only, when given), with cumulative requested amounts and the funding line; percentiles,
+    ties, the reserve list (``reserve_count`` under the line) and, with ``fund_top``, what
+    funding the top that many would cost.
 
     A constant number of queries: the applications, their requested totals and call_figures.
+    A page showing some of the rows passes ``with_applications=False`` and attaches the
+    applications of those rows only (attach_applications).
     """
     figures = figures or call_figures(call)
     if sub_panel is not None and sub_panel not in figures.sub_panels:
         sub_panel = None
     by_application = figures.by_application(sub_panel)
     requested = _requested_by_application(call)
-    rows = [RankingRow(application=application, requested_cents=int(requested.get(application.id) or 0),
-                       figures=by_application.get(application.id, ApplicationFigures()))
-            for application in _ranked_applications(call)]
+    rows = [RankingRow(application_id=row.id, reference_number=row.reference_number or "",
+                       requested_cents=int(requested.get(row.id) or 0),
+                       figures=by_application.get(row.id, ApplicationFigures()))
+            for row in _ranked_applications(call)]
     ranked = sorted((row for row in rows if row.figures.figure(figure) is not None), key=rank_key(figure))
     unranked = [row for row in rows if row.figures.figure(figure) is None]
     funded = funding_line_position([row.requested_cents for row in ranked], call.total_funds_cents)
@@ -533,8 +646,25 @@ def rank_call(call: Call, *, figure: RankingFigure = RankingFigure.MEAN, sub_pan
         cumulative += row.requested_cents
         row.rank, row.cumulative_cents = rank, cumulative
         row.is_above_line = funded is not None and rank <= funded
+    values = [round(row.figures.figure(figure), 9) for row in ranked]
+    how_many = Counter(values)
+    for row, value, percentile in zip(ranked, values, percentiles(values)):
+        row.percentile = percentile
+        row.is_tied = how_many[value] > 1
+    tie_at_line = bool(funded) and funded < len(ranked) and values[funded - 1] == values[funded]
+    if funded is not None:
+        for position, row in enumerate(ranked[funded:funded + max(0, min(reserve_count, MAX_RESERVE_COUNT))], 1):
+            row.reserve_position = position
+    what_if = None
+    if fund_top is not None and ranked:
+        count = max(0, min(fund_top, len(ranked)))
+        what_if = WhatIf(count=count, requested_cents=ranked[count - 1].cumulative_cents if count else 0,
+                         total_funds_cents=call.total_funds_cents)
+    if with_applications:
+        attach_applications(ranked + unranked)
     return Ranking(call=call, figure=figure, sub_panel=sub_panel, rows=ranked + unranked, funded_count=funded,
-                   sub_panels=figures.sub_panels, threshold=figures.threshold)
+                   sub_panels=figures.sub_panels, threshold=figures.threshold, is_tie_at_line=tie_at_line,
+                   what_if=what_if)
 
 
 def assignment_counts(call: Call) -> dict[AssignmentStatus, int]:

@@ -6,10 +6,11 @@ from wtforms import HiddenField, RadioField, SelectChoice, TextAreaField
 from wtforms.validators import Length, Optional
 
 from grants.core.forms import BaseForm
-from grants.reviews.enums import Recommendation
+from grants.reviews.enums import Confidence, Recommendation
 from grants.reviews.scoring import ReviewEntry
 
 RECOMMENDATION_CHOICES = [SelectChoice(r.value, r.label) for r in Recommendation]
+CONFIDENCE_CHOICES = [SelectChoice(c.value, c.label) for c in Confidence]
 
 
 class ReviewForm(BaseForm):
@@ -23,6 +24,12 @@ class ReviewForm(BaseForm):
                                description="What would need to change, across the criteria.")
     # Optional here: a draft may leave it open; submission requires it (scoring.submit_review).
     recommendation = RadioField("Recommendation", choices=RECOMMENDATION_CHOICES, validators=[Optional()])
+    # Likewise optional on a draft, required to submit.
+    confidence = RadioField("How confident are you in this review?", choices=CONFIDENCE_CHOICES,
+                            validators=[Optional()],
+                            description="Your expertise in this kind of project, and how well the application let "
+                                        "you judge it. The ranking shows a mean weighted by confidence beside the "
+                                        "plain mean.")
 
     criteria: list = []
 
@@ -31,9 +38,10 @@ class ReviewForm(BaseForm):
             scores={c.id: self[f"score_{c.id}"].data for c in self.criteria},
             comments={c.id: self[f"comment_{c.id}"].data or "" for c in self.criteria},
             strengths=self.strengths.data or "", weaknesses=self.weaknesses.data or "",
-            recommendation=Recommendation(self.recommendation.data) if self.recommendation.data else None)
+            recommendation=Recommendation(self.recommendation.data) if self.recommendation.data else None,
+            confidence=Confidence(self.confidence.data) if self.confidence.data else None)
 
-    def mark_incomplete(self, unscored: list[str], needs_recommendation: bool) -> None:
+    def mark_incomplete(self, unscored: list[str], needs_recommendation: bool, needs_confidence: bool = False) -> None:
         """Put what a refused submission lacked on the fields themselves, not only in the message
         at the top of a long form."""
         for criterion in self.criteria:
@@ -41,6 +49,8 @@ class ReviewForm(BaseForm):
                 self[f"score_{criterion.id}"].errors.append(f"Give {criterion.name} a score to submit the review.")
         if needs_recommendation:
             self.recommendation.errors.append("Choose a recommendation to submit the review.")
+        if needs_confidence:
+            self.confidence.errors.append("Say how confident you are to submit the review.")
 
     def fill(self, review) -> None:
         """Show the saved ``review`` (None: an empty form for the first draft)."""
@@ -54,6 +64,7 @@ class ReviewForm(BaseForm):
         self.strengths.data = review.strengths
         self.weaknesses.data = review.weaknesses
         self.recommendation.data = review.recommendation.value if review.recommendation else None
+        self.confidence.data = review.confidence.value if review.confidence else None
 
 
 def review_form_class(criteria) -> type[ReviewForm]:

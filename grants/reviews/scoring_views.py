@@ -7,30 +7,34 @@ not revealed) and re-checks the conflict rules on each request (403 with the rea
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from grants.accounts.models import User
 from grants.applications import services as application_services
 from grants.applications.enums import ApplicationStatus
 # The intake's CSV formula guard and document listing, shared rather than copied.
-from grants.applications.intake_views import _cell, _document_slots, _utc_iso
+from grants.applications.intake_views import _document_slots, _utc_iso
 from grants.applications.models import Application, ApplicationDocument
 from grants.attachments.views import serve_stored_file
 from grants.audit.services import record_event, record_security_event
 from grants.calls.models import Call, RubricCriterion
-from grants.core.errors import DomainError, PermissionDenied
-from grants.core.timezones import format_local
+from grants.core.errors import PermissionDenied
+from grants.core.csv_export import csv_download, filename_slug
+from grants.core.dates import format_instant
+from grants.core.pagination import count_rows, paginate_list
 from grants.core.types import utcnow
-from grants.core.web import enum_arg, keeps_input_on_csrf_error, load_or_404, require, role_required
+from grants.core.web import (
+    commit_or_refuse,
+    enum_arg,
+    int_arg,
+    keeps_input_on_csrf_error,
+    load_or_404,
+    require,
+    role_required,
+)
 from grants.extensions import db
 from grants.reviews import permissions, scoring
 from grants.reviews.blueprint import bp
@@ -113,27 +117,13 @@ def _version(form) -> int | None:
 
 
 def _save(form, change) -> int | None:
-    """Run ``change`` and commit once. On a refusal roll back, put the message on the form and
-    return the answer's status (400, 403, 409); None when it went through."""
-    try:
-        change()
-        db.session.commit()
-    except (StaleDataError, IntegrityError):
-        # A save from another window landed between our version check and our write (or both
-        # created the first draft at once).
-        db.session.rollback()
-        form.form_errors.append(scoring.STALE_MESSAGE)
-        return 409
-    except scoring.ReviewIncomplete as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        form.mark_incomplete(exc.unscored, exc.needs_recommendation)
-        return exc.status_code
-    except DomainError as exc:
-        db.session.rollback()
-        form.form_errors.append(exc.message)
-        return exc.status_code
-    return None
+    """Commit ``change`` or put its refusal on the form (see commit_or_refuse). A lost race: a
+    save from another window, or both creating the first draft at once."""
+    def mark(exc):
+        if isinstance(exc, scoring.ReviewIncomplete):
+            form.mark_incomplete(exc.unscored, exc.needs_recommendation, exc.needs_confidence)
+
+    return commit_or_refuse(form, change, stale_message=scoring.STALE_MESSAGE, mark=mark)
 
 
 def _render_review(assignment: ReviewAssignment, form, status: int = 200):
@@ -166,7 +156,7 @@ def edit_review(assignment_id: int):
     if status is not None:
         return _render_review(assignment, form, status)
     closes_at = scoring.review_closes_at(assignment.call)
-    until = (f" until the review phase closes on {format_local(closes_at, assignment.call.time_zone)}"
+    until = (f" until the review phase closes on {format_instant(closes_at, assignment.call.time_zone)}"
              if closes_at else " while the review phase is open")
     if was_submitted:
         flash(f"Your revised review is saved. You can revise it{until}.", "success")
@@ -216,8 +206,14 @@ def ranking(call_id: int):
     call = load_or_404(Call, call_id)
     figures = scoring.call_figures(call)
     figure, sub_panel = _ranking_args(figures)
-    result = scoring.rank_call(call, figure=figure, sub_panel=sub_panel, figures=figures)
-    return render_template("reviews/scoring/ranking.html", call=call, ranking=result, figures=list(RankingFigure),
+    reserve = int_arg("reserve", low=0, high=scoring.MAX_RESERVE_COUNT)
+    reserve = scoring.DEFAULT_RESERVE_COUNT if reserve is None else reserve
+    result = scoring.rank_call(call, figure=figure, sub_panel=sub_panel, figures=figures, with_applications=False,
+                               reserve_count=reserve, fund_top=int_arg("fund_top", low=0, high=100_000))
+    page = paginate_list(result.rows)
+    scoring.attach_applications(page.items)
+    return render_template("reviews/scoring/ranking.html", call=call, ranking=result, page=page,
+                           figures=list(RankingFigure), reserve_count=reserve,
                            statuses=AssignmentStatus, counts=scoring.assignment_counts(call),
                            phase_open=scoring.is_review_phase_open(call), closes_at=scoring.review_closes_at(call))
 
@@ -246,23 +242,6 @@ def ranking_detail(call_id: int, application_id: int):
         requested_cents=application.requested_cents)
 
 
-def _csv_download(call: Call, header: list[str], rows: list[list], sub_panel: str | None) -> Response:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([_cell(value) for value in header])
-    writer.writerows([_cell(value) for value in row] for row in rows)
-    slug = re.sub(r"[^a-z0-9]+", "-", call.title.lower()).strip("-")[:50].strip("-") or "call"
-    # Reviewers' names and scores: who took them is on the record.
-    record_event("call.review_scores_exported", actor=_me(), target=call,
-                 details={"rows": len(rows), "sub_panel": sub_panel or ""})
-    db.session.commit()
-    # The byte-order mark makes Excel read the file as UTF-8.
-    return Response(buffer.getvalue().encode("utf-8-sig"), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="{slug}-{call.id}-review-scores-{utcnow():%Y-%m-%d}.csv"',
-        "Cache-Control": "no-store",
-    })
-
-
 @bp.route("/manage/calls/<int:call_id>/ranking.csv")
 @role_required(permissions.can_manage_review)
 def ranking_csv(call_id: int):
@@ -271,11 +250,11 @@ def ranking_csv(call_id: int):
     figures = scoring.call_figures(call)
     _figure, sub_panel = _ranking_args(figures)
     by_review = figures.by_review()
-    rows = db.session.execute(
+    query = (
         select(Application.reference_number, Application.title, User.full_name, ReviewAssignment.reviewer_id,
                Review.id.label("review_id"), RubricCriterion.name, RubricCriterion.weight, RubricCriterion.scale_min,
                RubricCriterion.scale_max, CriterionScore.score, CriterionScore.comment, Review.recommendation,
-               ReviewAssignment.submitted_at)
+               Review.confidence, ReviewAssignment.submitted_at)
         .select_from(CriterionScore)
         .join(Review, Review.id == CriterionScore.review_id)
         .join(ReviewAssignment, ReviewAssignment.id == Review.assignment_id)
@@ -285,18 +264,26 @@ def ranking_csv(call_id: int):
         .where(ReviewAssignment.call_id == call.id, ReviewAssignment.status == AssignmentStatus.SUBMITTED,
                Application.status.in_(scoring.RANKED_STATUSES))
         .order_by(Application.reference_number, User.full_name, Review.id, RubricCriterion.position,
-                  RubricCriterion.id)).all()
+                  RubricCriterion.id))
+    if sub_panel is not None:
+        # The reviewers of that sub-panel (the figures place each review by its reviewer's).
+        query = query.where(Review.id.in_([r.review_id for r in figures.reviews if r.sub_panel == sub_panel]))
     header = ["Reference", "Title", "Reviewer", "Reviewer sub-panel", "Criterion", "Weight", "Score", "Scale",
-              "Comment", "Review weighted score (0-100)", "Review z-score", "Recommendation", "Submitted at (UTC)"]
-    out = []
-    for row in rows:
-        review = by_review.get(row.review_id)
-        panel = review.sub_panel if review else ""
-        if sub_panel is not None and panel != sub_panel:
-            continue
-        out.append([row.reference_number, row.title, row.full_name, panel, row.name, row.weight, row.score,
-                    f"{row.scale_min}–{row.scale_max}", row.comment,
-                    f"{review.weighted_score:.2f}" if review else "",
-                    f"{review.z_score:.4f}" if review and review.z_score is not None else "",
-                    row.recommendation.label if row.recommendation else "", _utc_iso(row.submitted_at)])
-    return _csv_download(call, header, out, sub_panel)
+              "Comment", "Review weighted score (0-100)", "Review z-score", "Recommendation", "Confidence", "Submitted at (UTC)"]
+
+    def rows():
+        for row in db.session.execute(query.execution_options(yield_per=1000)):
+            review = by_review.get(row.review_id)
+            yield [row.reference_number, row.title, row.full_name, review.sub_panel if review else "", row.name,
+                   row.weight, row.score, f"{row.scale_min}–{row.scale_max}", row.comment,
+                   f"{review.weighted_score:.2f}" if review else "",
+                   f"{review.z_score:.4f}" if review and review.z_score is not None else "",
+                   row.recommendation.label if row.recommendation else "",
+                   row.confidence.label if row.confidence else "", _utc_iso(row.submitted_at)]
+
+    slug = filename_slug(call.title)
+    # Reviewers' names and scores: who took them is on the record.
+    record_event("call.review_scores_exported", actor=_me(), target=call,
+                 details={"rows": count_rows(query, scalars=False), "sub_panel": sub_panel or ""})
+    db.session.commit()
+    return csv_download(f"{slug}-{call.id}-review-scores-{utcnow():%Y-%m-%d}.csv", header, rows())

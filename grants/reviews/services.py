@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload
 
 from grants.accounts.enums import Role
 from grants.accounts.models import User, UserRole
@@ -22,13 +23,15 @@ from grants.accounts.services import find_user_by_email, normalise_email
 from grants.applications.enums import ApplicationStatus
 from grants.applications.models import Application
 from grants.audit.services import record_event
+from grants.core.dates import format_date, format_instant
 from grants.core.errors import DomainError, PermissionDenied
 from grants.core.lifecycle import apply_transition
-from grants.core.timezones import format_local, in_zone
+from grants.core.timezones import in_zone
 from grants.core.types import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
 from grants.notifications.services import queue_email
+from grants.reviews import stipends
 from grants.reviews.assigner import Candidate, Existing, Proposal, propose_assignments
 from grants.reviews.enums import (
     ASSIGNMENT_TRANSITIONS,
@@ -65,14 +68,18 @@ def settings_for(call) -> ReviewSettings:
     settings = db.session.get(ReviewSettings, call.id)
     if settings is None:
         settings = ReviewSettings(call_id=call.id, review_closes_at=None, show_other_reviews=True,
-                                  disagreement_threshold=25, reviewers_per_application=3, default_workload_cap=8)
+                                  disagreement_threshold=25, reviewers_per_application=3, default_workload_cap=8,
+                                  stipend_cents=None)
     return settings
 
 
 def update_review_settings(call, *, changed_by, review_closes_at: datetime | None, show_other_reviews: bool,
                            disagreement_threshold: int, reviewers_per_application: int,
-                           default_workload_cap: int) -> ReviewSettings:
-    """Save the call's review settings; the audit event lists what changed."""
+                           default_workload_cap: int, stipend_cents: int | None) -> ReviewSettings:
+    """Save the call's review settings; the audit event lists what changed. ``stipend_cents``
+    is the reviewers' stipend per completed review set (None: no stipends; see stipends.py)."""
+    if stipend_cents is not None and stipend_cents <= 0:
+        raise DomainError("A stipend is an amount above $0; leave it empty if this call pays none.")
     if not 0 <= disagreement_threshold <= 100:
         raise DomainError("The disagreement threshold is a number of points from 0 to 100.")
     if reviewers_per_application < 1:
@@ -82,7 +89,7 @@ def update_review_settings(call, *, changed_by, review_closes_at: datetime | Non
     settings = settings_for(call)
     new = dict(review_closes_at=review_closes_at, show_other_reviews=show_other_reviews,
                disagreement_threshold=disagreement_threshold, reviewers_per_application=reviewers_per_application,
-               default_workload_cap=default_workload_cap)
+               default_workload_cap=default_workload_cap, stipend_cents=stipend_cents)
     changes = {}
     for name, value in new.items():
         if getattr(settings, name) != value or settings not in db.session:
@@ -102,7 +109,7 @@ def _require_reviews_open(call, now: datetime | None = None) -> None:
     settings = db.session.get(ReviewSettings, call.id)
     closes_at = settings.review_closes_at if settings is not None else None
     if closes_at is not None and (now or utcnow()) >= closes_at:
-        raise DomainError(f"The review closed on {format_local(closes_at, call.time_zone)}. Move "
+        raise DomainError(f"The review closed on {format_instant(closes_at, call.time_zone)}. Move "
                           "the closing time later in the review settings first.")
 
 
@@ -234,9 +241,12 @@ def decline_panel_invitation(token: str, *, user) -> PanelMember:
     return member
 
 
-def update_panel_member(member: PanelMember, *, changed_by, sub_panel: str, workload_cap: int) -> None:
-    """Move a member to another sub-panel or change their cap. A cap below what they already
-    have is refused: lowering it would not take any assignment away."""
+def update_panel_member(member: PanelMember, *, changed_by, sub_panel: str, workload_cap: int,
+                        stipend_eligible: bool) -> None:
+    """Move a member to another sub-panel, change their cap, or tick or untick them for a
+    stipend. A cap below what they already have is refused: lowering it would not take any
+    assignment away. Ticking funder staff is refused: they are never paid a stipend. The tick is
+    kept only where it differs from the rule (stipends.eligible_by_rule)."""
     if member.status in (PanelMemberStatus.REMOVED, PanelMemberStatus.DECLINED):
         raise DomainError(f"{member.email} is not on the panel; invite them again instead.")
     sub_panel = (sub_panel or "").strip()
@@ -246,13 +256,21 @@ def update_panel_member(member: PanelMember, *, changed_by, sub_panel: str, work
     if workload_cap < load:
         raise DomainError(f"{member.email} already has {load} assignments on this call; the cap cannot be lower "
                           "than that. Withdraw assignments first.")
+    funder_ids = stipends.funder_organisation_ids()
+    if stipend_eligible and member.user is not None and stipends.is_funder_staff(member.user, funder_ids):
+        raise DomainError(f"{member.email} works for the funder; funder staff are never paid a stipend. Untick them.")
     changes = {}
     if member.sub_panel != sub_panel:
         changes["sub_panel"] = {"from": member.sub_panel, "to": sub_panel}
     if member.workload_cap != workload_cap:
         changes["workload_cap"] = {"from": member.workload_cap, "to": workload_cap}
+    was_eligible = stipends.is_eligible(member, funder_ids)
+    if was_eligible != stipend_eligible:
+        changes["stipend_eligible"] = {"from": was_eligible, "to": stipend_eligible}
     if changes:
         member.sub_panel, member.workload_cap = sub_panel, workload_cap
+        by_rule = stipends.eligible_by_rule(member.user, funder_ids)
+        member.stipend_eligible = None if stipend_eligible == by_rule else stipend_eligible
         record_event("panel.member_changed", actor=changed_by, target=member, details=changes)
 
 
@@ -287,6 +305,28 @@ def applications_in_review(call) -> list[Application]:
         .order_by(Application.reference_number, Application.id)))
 
 
+def applications_in_review_query(call):
+    """The call's applications in review, by reference: the assignments page lists them."""
+    return (select(Application).where(Application.call_id == call.id, Application.status == ApplicationStatus.IN_REVIEW)
+            .order_by(Application.reference_number, Application.id))
+
+
+def assignments_of(call, application_ids: list[int]) -> list[ReviewAssignment]:
+    """The assignments of those of the call's applications, with their reviewers: one query."""
+    return list(db.session.scalars(
+        select(ReviewAssignment).where(ReviewAssignment.call_id == call.id,
+                                       ReviewAssignment.application_id.in_(application_ids))
+        .options(joinedload(ReviewAssignment.reviewer), lazyload(ReviewAssignment.application))
+        .order_by(ReviewAssignment.application_id, ReviewAssignment.id)))
+
+
+def assignments_out_of_review_query(call):
+    """Assignments of the call's applications that are no longer in review (kept on record)."""
+    return (select(ReviewAssignment).join(Application, Application.id == ReviewAssignment.application_id)
+            .where(ReviewAssignment.call_id == call.id, Application.status != ApplicationStatus.IN_REVIEW)
+            .order_by(Application.reference_number, ReviewAssignment.id))
+
+
 def assignments_of_call(call) -> list[ReviewAssignment]:
     return list(db.session.scalars(
         select(ReviewAssignment).where(ReviewAssignment.call_id == call.id)
@@ -298,13 +338,13 @@ def _check_due_on(call, due_on: date | None, now: datetime | None) -> None:
     if due_on is None:
         raise DomainError("Give the date the review is due.")
     if due_on < local_today(call, now):
-        raise DomainError(f"The due date {due_on:%d %B %Y} has passed already; choose a later one.")
+        raise DomainError(f"The due date {format_date(due_on)} has passed already; choose a later one.")
     settings = db.session.get(ReviewSettings, call.id)
     if settings is not None and settings.review_closes_at is not None:
         closes_on = in_zone(settings.review_closes_at, call.time_zone).date()
         if due_on > closes_on:
-            raise DomainError(f"The due date {due_on:%d %B %Y} is after the review closes "
-                              f"({format_local(settings.review_closes_at, call.time_zone)}); choose an earlier one.")
+            raise DomainError(f"The due date {format_date(due_on)} is after the review closes "
+                              f"({format_instant(settings.review_closes_at, call.time_zone)}); choose an earlier one.")
 
 
 def assignment_problem(application: Application, member: PanelMember, *, load: int) -> str | None:
@@ -588,7 +628,7 @@ def queue_review_reminders(*, due_soon_days: int = 3, now: datetime | None = Non
             recipient=reviewer.email, recipient_user=reviewer, kind=f"review_reminder_{kind.replace('-', '_')}",
             dedupe_key=f"review-reminder:{assignment.id}:{kind}", template="review_reminder",
             subject=(f"Overdue review: {_reference(assignment.application)}" if kind == "overdue"
-                     else f"Review due {assignment.due_on:%d %B}: {_reference(assignment.application)}"),
+                     else f"Review due {format_date(assignment.due_on, with_year=False)}: {_reference(assignment.application)}"),
             user=reviewer, assignment=assignment, overdue=kind == "overdue",
             days_left=(assignment.due_on - today).days,
             link=external_url("reviews.assignment_detail", assignment_id=assignment.id))

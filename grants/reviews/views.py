@@ -13,16 +13,18 @@ from dataclasses import dataclass, field
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms import SelectChoice
 
 from grants.accounts.forms import ActionForm
-from grants.applications.models import Application
+from grants.applications.models import Application, Partner
 from grants.calls.models import Call
 from grants.calls.permissions import can_view_call
 from grants.core.errors import DomainError
+from grants.core.pagination import paginate
 from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
 from grants.extensions import db
-from grants.reviews import services
+from grants.reviews import services, stipends
 from grants.reviews.blueprint import bp
 from grants.reviews.enums import AssignmentStatus, PanelMemberStatus
 from grants.reviews.forms import (
@@ -36,6 +38,7 @@ from grants.reviews.forms import (
     WaiverForm,
 )
 from grants.reviews.models import PanelMember, ReviewAssignment
+from grants.reviews.scoring import assignment_counts
 from grants.reviews.permissions import (
     can_manage_review,
     can_respond_to_assignment,
@@ -78,14 +81,16 @@ def _settings_form_data(call) -> dict:
                 reviewers_per_application=settings.reviewers_per_application,
                 default_workload_cap=settings.default_workload_cap,
                 disagreement_threshold=settings.disagreement_threshold,
-                show_other_reviews=settings.show_other_reviews)
+                show_other_reviews=settings.show_other_reviews, stipend=settings.stipend_cents)
 
 
-def _member_form(member: PanelMember, form: PanelMemberForm | None = None) -> PanelMemberForm:
+def _member_form(member: PanelMember, form: PanelMemberForm | None = None, *,
+                 funder_ids: set[int]) -> PanelMemberForm:
     """One row's form; its ids are the member's own, as the page holds one per member."""
     if form is None:
-        form = PanelMemberForm(formdata=None, sub_panel=member.sub_panel, workload_cap=member.workload_cap)
-    for name in ("sub_panel", "workload_cap"):
+        form = PanelMemberForm(formdata=None, sub_panel=member.sub_panel, workload_cap=member.workload_cap,
+                               stipend_eligible=stipends.is_eligible(member, funder_ids))
+    for name in ("sub_panel", "workload_cap", "stipend_eligible"):
         form[name].id = form[name].label.field_id = f"{name.replace('_', '-')}-{member.id}"
     return form
 
@@ -98,10 +103,14 @@ def _render_setup(call, status: int = 200, *, settings_form=None, invite_form=No
     if invite_form is None:
         invite_form = InviteReviewerForm(formdata=None)
     members = services.panel_members(call)
-    member_forms = {m.id: _member_form(m, failed_member_form if failed_member == m.id else None) for m in members
+    funder_ids = stipends.funder_organisation_ids()
+    member_forms = {m.id: _member_form(m, failed_member_form if failed_member == m.id else None,
+                                       funder_ids=funder_ids) for m in members
                     if m.status in (PanelMemberStatus.ACTIVE, PanelMemberStatus.INVITED)}
+    funder_staff = {m.id for m in members if m.user is not None and stipends.is_funder_staff(m.user, funder_ids)}
     return render_template("reviews/setup.html", call=call, settings=settings, settings_form=settings_form,
                            invite_form=invite_form, members=members, member_forms=member_forms,
+                           funder_staff=funder_staff,
                            loads=services.reviewer_loads(call), sub_panels=services.sub_panels(call),
                            failed_member=failed_member, action_form=ActionForm()), status
 
@@ -121,7 +130,7 @@ def review_setup(call_id: int):
         call, changed_by=_me(), review_closes_at=form.review_closes_at,
         show_other_reviews=form.show_other_reviews.data, disagreement_threshold=form.disagreement_threshold.data,
         reviewers_per_application=form.reviewers_per_application.data,
-        default_workload_cap=form.default_workload_cap.data))
+        default_workload_cap=form.default_workload_cap.data, stipend_cents=form.stipend.data))
     if status is not None:
         return _render_setup(call, status, settings_form=form)
     flash("The review settings are saved.", "success")
@@ -158,11 +167,11 @@ def update_panel_member(member_id: int):
     member = _member_to_manage(member_id)
     form = PanelMemberForm()
     status = 400 if not form.validate_on_submit() else _act(form, lambda: services.update_panel_member(
-        member, changed_by=_me(), sub_panel=form.sub_panel.data or "", workload_cap=form.workload_cap.data))
+        member, changed_by=_me(), sub_panel=form.sub_panel.data or "", workload_cap=form.workload_cap.data,
+        stipend_eligible=form.stipend_eligible.data))
     if status is not None:
-        return _render_setup(member.call, status, failed_member=member.id,
-                             failed_member_form=_member_form(member, form))
-    flash(f"{member.email}: sub-panel and cap saved.", "success")
+        return _render_setup(member.call, status, failed_member=member.id, failed_member_form=form)
+    flash(f"{member.email}: sub-panel, cap and stipend saved.", "success")
     return redirect(url_for("reviews.review_setup", call_id=member.call_id) + "#panel")
 
 
@@ -182,6 +191,14 @@ def remove_panel_member(member_id: int):
 
 
 # --- the officer: assignments ---------------------------------------------------------------
+
+# What the page and the conflict rules read of each listed application, loaded with the page.
+ASSIGNMENT_PAGE_LOADING = (
+    lazyload(Application.call),
+    selectinload(Application.partners).joinedload(Partner.organisation),
+    selectinload(Application.collaborators),
+    lazyload(Application.answers), lazyload(Application.budget_lines), lazyload(Application.documents),
+)
 
 @dataclass
 class GridCell:
@@ -227,16 +244,21 @@ def _render_assignments(call, status: int = 200, *, manual_form=None, proposal_f
                         waiver_form=None, ticked: set[str] | None = None):
     settings = services.settings_for(call)
     members = services.active_members(call)
-    applications = services.applications_in_review(call)
-    assignments = services.assignments_of_call(call)
+    # One page of the applications in review, with their assignments; then one page of the
+    # assignments of applications that left review (kept on record).
+    applications = paginate(services.applications_in_review_query(call).options(*ASSIGNMENT_PAGE_LOADING))
+    assignments = services.assignments_of(call, [a.id for a in applications])
     by_application = {a.id: [] for a in applications}
-    others = []  # assignments of applications no longer in review (kept on record)
     for assignment in assignments:
-        by_application.setdefault(assignment.application_id, others).append(assignment)
+        by_application[assignment.application_id].append(assignment)
+    others = paginate(services.assignments_out_of_review_query(call).options(
+        joinedload(ReviewAssignment.reviewer), lazyload(ReviewAssignment.application)), param="others_page")
     loads = services.reviewer_loads(call)
     default_due = settings.review_closes_at and call.local(settings.review_closes_at).date()
     if manual_form is None:
         manual_form = ManualAssignmentForm(formdata=None, due_on=default_due)
+    # The applications of this page of the list (a choice among thousands would be a list no
+    # one can read, and megabytes of HTML).
     manual_form.application_id.choices = [SelectChoice(0, "— choose —")] + [
         SelectChoice(a.id, f"{a.reference_number} · {a.title}") for a in applications]
     manual_form.member_id.choices = [SelectChoice(0, "— choose —")] + [
@@ -259,15 +281,15 @@ def _render_assignments(call, status: int = 200, *, manual_form=None, proposal_f
         grid = _proposal_grid(call, proposal, members, ticked)
         # The page holds the manual form's due date too; ids must differ.
         proposal_form.due_on.id = proposal_form.due_on.label.field_id = "proposal-due-on"
-    conflicted_automatically = {a.id: conflict_reasons(a.reviewer, a.application) for a in assignments
-                                if a.status is AssignmentStatus.CONFLICTED}
+    conflicted_automatically = {a.id: conflict_reasons(a.reviewer, a.application)
+                                for a in [*assignments, *others] if a.status is AssignmentStatus.CONFLICTED}
     return render_template(
         "reviews/assignments.html", call=call, settings=settings, members=members, applications=applications,
         by_application=by_application, others=others, loads=loads, manual_form=manual_form,
         proposal_form=proposal_form, grid=grid, per_application=per_application, mix=mix,
         sub_panels=services.sub_panels(call), conflicted_automatically=conflicted_automatically,
         failed_waiver=failed_waiver, waiver_form=waiver_form, action_form=ActionForm(),
-        counts={s: sum(1 for a in assignments if a.status is s) for s in AssignmentStatus}), status
+        counts=assignment_counts(call)), status
 
 
 @bp.route("/manage/calls/<int:call_id>/assignments")
@@ -365,15 +387,23 @@ def withdraw_assignment(assignment_id: int):
 @bp.route("/reviews")
 @role_required(is_reviewer)
 def my_reviews():
-    assignments = [a for a in db.session.scalars(
-        select(ReviewAssignment).where(ReviewAssignment.reviewer_id == current_user.id)
-        .order_by(ReviewAssignment.due_on, ReviewAssignment.id))
-        # Defence in depth: an assignment the rules would refuse is not even listed.
-        if not conflict_reasons(current_user, a.application)]
-    open_ones = [a for a in assignments if a.status in services.OPEN_STATUSES]
-    done = [a for a in assignments if a.status not in services.OPEN_STATUSES]
+    def page_of(statuses, param):
+        query = (select(ReviewAssignment).where(ReviewAssignment.reviewer_id == current_user.id,
+                                                ReviewAssignment.status.in_(statuses))
+                 .options(joinedload(ReviewAssignment.call),
+                          joinedload(ReviewAssignment.application).options(*ASSIGNMENT_PAGE_LOADING))
+                 .order_by(ReviewAssignment.due_on, ReviewAssignment.id))
+        return paginate(query, param=param)
+
+    open_ones = page_of(services.OPEN_STATUSES, "page")
+    done = page_of([s for s in AssignmentStatus if s not in services.OPEN_STATUSES], "done_page")
+    # Defence in depth: an assignment the rules would refuse is not even listed.
+    for listed in (open_ones, done):
+        listed.items = [a for a in listed.items if not conflict_reasons(current_user, a.application)]
+    calls = {a.call_id: a.call for a in [*open_ones, *done]}
     return render_template("reviews/mine.html", open_assignments=open_ones, done_assignments=done,
-                           today={a.call_id: services.local_today(a.call) for a in assignments})
+                           today={call_id: services.local_today(call) for call_id, call in calls.items()},
+                           stipends=stipends.stipends_of_reviewer(current_user))
 
 
 def load_assignment_for_reviewer(assignment_id: int) -> ReviewAssignment:

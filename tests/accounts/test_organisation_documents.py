@@ -18,9 +18,9 @@ from grants.audit.models import AuditEvent
 from grants.extensions import db
 from tests.attachments.fixtures import (  # noqa: F401 - fixtures, found by name
     SAMPLES,
-    aws_credentials,
     local_storage,
-    s3_storage,
+    moto_server,
+    moto_storage,
     stored_keys,
     use_storage,
 )
@@ -191,8 +191,8 @@ def test_add_organisation_document_without_a_title_stores_nothing(client, login,
 
 
 def test_download_organisation_document_from_s3_redirects_to_a_short_lived_download_link(
-        client, login, member, organisation, use_storage, s3_storage):
-    use_storage(s3_storage)
+        client, login, member, organisation, use_storage, moto_storage):
+    use_storage(moto_storage)
     login(member)
     assert upload(client, organisation).status_code == 302
     [document] = documents_of(organisation)
@@ -204,4 +204,4 @@ def test_download_organisation_document_from_s3_redirects_to_a_short_lived_downl
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert int(query["X-Amz-Expires"][0]) <= 300
     assert query["response-content-disposition"] == [content_disposition(PDF_NAME)]
-    assert stored_keys(s3_storage) == [document.stored_file.storage_key]
+    assert stored_keys(moto_storage) == [document.stored_file.storage_key]

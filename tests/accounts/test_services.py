@@ -134,15 +134,18 @@ def test_set_roles_records_change_and_refuses_empty_or_self_demotion(make_user):
         services.set_roles(admin, {Role.APPLICANT}, changed_by=admin)
 
 
-def test_authenticate_answers_none_alike_for_unknown_wrong_and_inactive(make_user):
+def test_authenticate_answers_none_alike_for_unknown_and_wrong_and_says_why_to_the_right_password(make_user):
     make_user(email="active@example.org")
     make_user(email="pending@example.org", status=UserStatus.PENDING)
     assert services.authenticate("nobody@example.org", PASSWORD) is None
     assert services.authenticate("active@example.org", "wrong password!!") is None
-    assert services.authenticate("pending@example.org", PASSWORD) is None
+    with pytest.raises(services.AccountNotActive, match="waiting for an administrator's approval"):
+        services.authenticate("pending@example.org", PASSWORD)
+    # A wrong password for a pending account tells nothing about it.
+    assert services.authenticate("pending@example.org", "wrong password!!") is None
     reasons = [e.details["reason"] for e in db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "auth.login_failed").order_by(AuditEvent.id))]
-    assert reasons == ["unknown", "password", "pending"]
+    assert reasons == ["unknown", "password", "pending", "password"]
 
 
 def test_authenticate_upgrades_a_weaker_hash(make_user, app):

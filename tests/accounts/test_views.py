@@ -48,11 +48,21 @@ def test_login_failure_does_not_reveal_whether_the_email_exists(client, make_use
     assert "not the password" not in unknown_email.get_data(as_text=True)
 
 
-def test_pending_user_cannot_log_in(client, make_user):
-    user = make_user(status=UserStatus.PENDING)
+@pytest.mark.parametrize("status, message", [
+    (UserStatus.PENDING, "Your registration is waiting for an administrator&#39;s approval."),
+    (UserStatus.REJECTED, "Your registration was not approved."),
+    (UserStatus.DEACTIVATED, "This account is deactivated."),
+])
+def test_inactive_user_cannot_log_in_and_is_told_why(client, make_user, status, message):
+    user = make_user(status=status)
     db.session.commit()
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
-    assert response.status_code == 401
+    page = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert message in page
+    # Not a mistake in the form: no field marked, no error summary, the e-mail kept.
+    assert 'aria-invalid="true"' not in page and "Error:" not in page
+    assert f'value="{user.email}"' in page
     assert client.get("/account").status_code == 302
 
 

@@ -146,13 +146,35 @@ def test_accept_invitation_by_another_account_is_refused_and_changes_nothing(
     assert browser(colleague).post(invited).status_code == 302
 
 
-def test_accept_invitation_from_outside_the_lead_and_partners_is_refused(
-        client, login, lead, application, browser, stranger, outbox):
+def test_invite_collaborator_who_could_never_accept_is_refused_and_sends_nothing(
+        client, login, lead, application, stranger, outbox):
     login(lead)
-    invite(client, application, stranger.email, "viewer")
-    link = invitation_link(outbox, stranger.email)
+
+    response = invite(client, application, stranger.email, "viewer")
+
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "which is neither the lead nor a partner of this application" in page
+    assert f'value="{stranger.email}"' in page
+    assert collaborators_of(application) == []
+    assert outbox(kind="application_invitation") == []
+
+
+def test_invite_collaborator_offers_viewer_access_by_default(client, login, lead, application):
+    login(lead)
+    page = client.get(f"/applications/{application.id}/collaborators").get_data(as_text=True)
+    assert re.search(r'<input[^>]*checked[^>]*value="viewer"|<input[^>]*value="viewer"[^>]*checked', page)
+    assert not re.search(r'<input[^>]*value="editor"[^>]*checked', page)
+
+
+def test_accept_invitation_from_outside_the_lead_and_partners_is_refused(
+        client, login, lead, application, browser, make_user, outbox):
+    # Invited before they had an account; they then registered with another organisation.
+    login(lead)
+    invite(client, application, "newcomer@elsewhere.example", "viewer")
+    link = invitation_link(outbox, "newcomer@elsewhere.example")
     before = state_of(application)
-    outsider = browser(stranger)
+    outsider = browser(make_user(email="newcomer@elsewhere.example"))
 
     response = outsider.post(link)
 

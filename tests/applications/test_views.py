@@ -36,7 +36,7 @@ def test_start_application_from_an_open_call(client, login, lead):
     assert response.location == f"/applications/{application.id}"
     assert application.owner_id == lead.id
     page = client.get(response.location).get_data(as_text=True)
-    assert "Heart health together" in page and "Missing" in page
+    assert "Heart health together" in page and "Task list" in page and "Not yet started" in page
 
 
 def test_start_application_is_refused_to_an_ineligible_organisation(client, login, partners):

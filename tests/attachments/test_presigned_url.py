@@ -4,7 +4,8 @@ link that was altered or has outlived its five minutes is refused.
 moto's server (5.2) serves a presigned GET without checking its signature or its expiry,
 so tests against it alone could not show a refusal. A small front, written from the SigV4
 query-string rules rather than with botocore's signer, checks both the way S3 does and
-hands valid requests on to moto.
+hands valid requests on to moto. test_real_s3.py shows the same refusals by Ceph's
+RADOS Gateway itself.
 """
 
 from __future__ import annotations
@@ -19,13 +20,8 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from moto.server import ThreadedMotoServer
-
-from grants.attachments.storage import S3Storage, content_disposition
-
-BUCKET = "grants-presigned-test"
-ACCESS_KEY_ID = "AKIDGRANTSTEST"
-SECRET_ACCESS_KEY = "grants-test-secret"
+from grants.attachments.storage import content_disposition
+from tests.attachments.fixtures import MOTO_SECRET_ACCESS_KEY
 
 
 class PresignedUrlCheck:
@@ -78,33 +74,19 @@ class PresignedUrlCheck:
 
 
 @pytest.fixture(scope="module")
-def s3_server():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    check = PresignedUrlCheck(server._server.app, SECRET_ACCESS_KEY)
-    server._server.app = check  # in front of moto's own app, for every request
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}", check
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def served_storage(s3_server):
-    endpoint, _ = s3_server
-    storage = S3Storage(bucket=BUCKET, region="us-east-1", endpoint_url=endpoint,
-                        access_key_id=ACCESS_KEY_ID, secret_access_key=SECRET_ACCESS_KEY)
-    storage.client.create_bucket(Bucket=BUCKET)
-    return storage
+def front(moto_server):
+    """The checking front before the session's moto server, for this module's tests."""
+    check = PresignedUrlCheck(moto_server.wsgi_app, MOTO_SECRET_ACCESS_KEY)
+    moto_server.wsgi_app = check
+    yield check
+    moto_server.wsgi_app = check.app
 
 
 @pytest.fixture
-def front(s3_server, monkeypatch):
-    """The checking front, with a clock a test may move (restored afterwards)."""
-    _, check = s3_server
-    monkeypatch.setattr(check, "clock", time.time)
-    return check
+def served_storage(front, moto_storage, monkeypatch):
+    """moto's S3 behind the front, with a clock a test may move (restored afterwards)."""
+    monkeypatch.setattr(front, "clock", time.time)
+    return moto_storage
 
 
 def fetch(url: str):
@@ -127,7 +109,7 @@ def upload(storage, key: str, content: bytes, filename: str) -> str:
     ("2026/05/ascii", "Letter of commitment.pdf"),
     ("2026/05/non-ascii", "Lettre d’engagement – Clínica Sí.pdf"),
 ])
-def test_download_url_serves_the_bytes_as_an_attachment_with_the_filename(served_storage, front, key, filename):
+def test_download_url_serves_the_bytes_as_an_attachment_with_the_filename(served_storage, key, filename):
     content = b"%PDF-1.7\n" + bytes(range(256)) * 64
     url = upload(served_storage, key, content, filename)
 
@@ -141,7 +123,7 @@ def test_download_url_serves_the_bytes_as_an_attachment_with_the_filename(served
     assert f"filename*=UTF-8''{quote(filename)}" in headers["Content-Disposition"]
 
 
-def test_download_url_with_a_tampered_signature_is_refused(served_storage, front):
+def test_download_url_with_a_tampered_signature_is_refused(served_storage):
     url = upload(served_storage, "2026/05/tampered", b"%PDF-1.7\n", "letter.pdf")
     signature = dict(parse_qsl(urlsplit(url).query))["X-Amz-Signature"]
     forged = "0" * len(signature) if signature != "0" * len(signature) else "1" * len(signature)
@@ -152,7 +134,7 @@ def test_download_url_with_a_tampered_signature_is_refused(served_storage, front
     assert b"signature" in body
 
 
-def test_download_url_altered_to_display_inline_is_refused(served_storage, front):
+def test_download_url_altered_to_display_inline_is_refused(served_storage):
     # The disposition is part of what is signed: nobody can turn the download into a page.
     url = upload(served_storage, "2026/05/inline", b"%PDF-1.7\n", "letter.pdf")
 

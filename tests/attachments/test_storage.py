@@ -4,15 +4,16 @@ own promises (no path escape; encryption, metadata and short download links on S
 from __future__ import annotations
 
 import io
-import socket
+import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
 from grants.attachments.storage import LocalStorage, S3Storage
-from grants.core.errors import DomainError, StorageUnavailable
-from tests.attachments.fixtures import BUCKET, stored_keys
+from grants.core.errors import DomainError, StorageMisconfigured, StoredObjectMissing, StorageUnavailable
+from tests.attachments.faults import StalledStore, closed_port
+from tests.attachments.fixtures import BUCKET, stored_keys, unfinished_keys
 
 MiB = 1024 * 1024
 
@@ -34,12 +35,6 @@ class BreaksAfter:
         size = self._left if size is None or size < 0 else min(size, self._left)
         self._left -= size
         return b"x" * size
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # --- both backends ------------------------------------------------------------------------
@@ -105,11 +100,33 @@ def test_save_that_fails_midway_leaves_nothing_behind(storage):
         storage.save("2026/05/refused", BreaksAfter(9 * MiB), content_type="application/pdf", metadata={})
 
     assert stored_keys(storage) == []
+    assert unfinished_keys(storage) == []  # on S3, the multipart upload was aborted too
     assert not storage.exists("2026/05/refused")
 
 
-def test_check_passes_when_the_store_is_reachable(storage):
+def test_save_again_under_a_key_replaces_the_content(storage):
+    save(storage, "2026/05/replaced", b"first version")
+
+    save(storage, "2026/05/replaced", b"second version")
+
+    with storage.open("2026/05/replaced") as handle:
+        assert handle.read() == b"second version"
+    assert stored_keys(storage) == ["2026/05/replaced"]
+
+
+def test_open_of_a_missing_key_says_the_file_is_missing(storage):
+    with pytest.raises(StoredObjectMissing, match="missing from the file store"):
+        storage.open("2026/05/never-saved")
+
+
+def test_check_passes_on_a_store_that_takes_uploads_and_leaves_nothing_behind(storage):
+    # check() stands for "an upload would work now": it raises otherwise (tests below).
     storage.check()
+
+    assert stored_keys(storage) == []
+    assert unfinished_keys(storage) == []
+    save(storage, "2026/05/after-check", b"metric,value\n")
+    assert stored_keys(storage) == ["2026/05/after-check"]
 
 
 # --- local directory ----------------------------------------------------------------------
@@ -154,18 +171,19 @@ def test_local_storage_streams_instead_of_handing_out_a_link(local_storage):
 # --- S3 -------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [1024, 9 * MiB], ids=["single-request", "multipart"])
-def test_s3_save_requests_server_side_encryption(s3_storage, size):
+def test_s3_save_stores_the_object_encrypted_as_configured(s3_storage, size):
+    # moto is set to AES256, the real server to aws:kms (Ceph 16 has no SSE-S3).
     save(s3_storage, "2026/05/secret", b"%PDF-1.7\n" + b"x" * size)
 
-    head = s3_storage.client.head_object(Bucket=BUCKET, Key="2026/05/secret")
+    head = s3_storage.client.head_object(Bucket=s3_storage.bucket, Key="2026/05/secret")
 
-    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ServerSideEncryption"] == s3_storage.server_side_encryption
 
 
 def test_s3_save_keeps_the_original_filename_and_type_as_metadata(s3_storage):
     save(s3_storage, "2026/05/a1", b"%PDF-1.7\n", filename="Lettre d’engagement.pdf")
 
-    head = s3_storage.client.head_object(Bucket=BUCKET, Key="2026/05/a1")
+    head = s3_storage.client.head_object(Bucket=s3_storage.bucket, Key="2026/05/a1")
 
     assert head["ContentType"] == "application/pdf"
     assert head["Metadata"] == {"original-filename": quote("Lettre d’engagement.pdf")}
@@ -206,17 +224,88 @@ def unreachable_s3():
     pytest.param(lambda storage: list(storage.iter_objects()), id="iter_objects"),
 ])
 def test_s3_storage_with_an_unreachable_endpoint_reports_unavailable(unreachable_s3, operation):
-    with pytest.raises(StorageUnavailable, match="file store is unavailable"):
+    with pytest.raises(StorageUnavailable, match="file store is unavailable") as refusal:
         operation(unreachable_s3)
 
+    assert not isinstance(refusal.value, StorageMisconfigured)  # worth trying again later
 
-def test_s3_check_names_the_bucket_it_cannot_reach(unreachable_s3):
-    with pytest.raises(StorageUnavailable, match=f"bucket {BUCKET} is not reachable"):
+
+def test_s3_check_of_an_unreachable_endpoint_reports_unavailable_and_logs_why(unreachable_s3, caplog):
+    with pytest.raises(StorageUnavailable, match="unavailable. Try again later"):
         unreachable_s3.check()
 
+    assert f"bucket {BUCKET} at {unreachable_s3.endpoint_url}" in caplog.text
+    assert "Could not connect" in caplog.text
 
-def test_s3_save_to_a_missing_bucket_reports_unavailable(s3_storage):
-    storage = S3Storage(bucket="no-such-bucket", region="us-east-1")
 
-    with pytest.raises(StorageUnavailable, match="nothing was saved"):
+@pytest.mark.parametrize("operation", [
+    pytest.param(lambda storage: save(storage, "2026/05/a1", b"x"), id="save"),
+    pytest.param(lambda storage: storage.exists("2026/05/a1"), id="exists"),
+    pytest.param(lambda storage: storage.check(), id="check"),
+])
+def test_s3_storage_on_a_missing_bucket_names_it_and_says_it_needs_an_administrator(s3_target, operation, caplog):
+    storage = s3_target.storage(bucket="grants-no-such-bucket")
+
+    with pytest.raises(StorageMisconfigured, match="no bucket “grants-no-such-bucket”.*needs an administrator"):
+        operation(storage)
+
+    assert "bucket grants-no-such-bucket" in caplog.text and "does not exist" in caplog.text
+
+
+def test_s3_storage_refuses_an_unknown_encryption_setting_at_start_up():
+    with pytest.raises(ValueError, match="AES256, aws:kms or none"):
+        S3Storage(bucket=BUCKET, region="us-east-1", server_side_encryption="AES-256")
+
+
+@pytest.fixture
+def stalled_store():
+    store = StalledStore()
+    yield store
+    store.close()
+
+
+def stalled_storage(stalled_store, **settings) -> S3Storage:
+    return S3Storage(bucket=BUCKET, region="us-east-1", endpoint_url=stalled_store.endpoint_url,
+                     access_key_id="test", secret_access_key="test", **settings)
+
+
+def test_s3_storage_on_a_stalled_store_tries_twice_then_says_unavailable(stalled_store, caplog):
+    storage = stalled_storage(stalled_store, read_timeout_seconds=1)
+    started = time.monotonic()
+
+    with pytest.raises(StorageUnavailable, match="unavailable; nothing was saved. Try again later"):
         save(storage, "2026/05/a1", b"x")
+
+    assert time.monotonic() - started < 5  # two waits of 1 s (and a backoff), not boto3's four tries
+    assert "Read timeout" in caplog.text
+
+
+@pytest.mark.slow
+def test_s3_storage_on_a_stalled_store_gives_up_within_a_proxys_60_seconds(stalled_store):
+    # With the production timeouts; boto3's defaults (60 s × 4 tries) held a request ~4 minutes.
+    storage = stalled_storage(stalled_store)
+    started = time.monotonic()
+
+    with pytest.raises(StorageUnavailable):
+        save(storage, "2026/05/a1", b"x")
+
+    assert time.monotonic() - started < 45
+
+
+# --- settings -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("environment", "requested"), [
+    (None, "AES256"),
+    ("", None),
+    ("none", None),
+    ("aws:kms", "aws:kms"),
+])
+def test_s3_server_side_encryption_setting_can_be_turned_off(monkeypatch, environment, requested):
+    from config.settings import _server_side_encryption
+
+    if environment is None:
+        monkeypatch.delenv("S3_SERVER_SIDE_ENCRYPTION", raising=False)
+    else:
+        monkeypatch.setenv("S3_SERVER_SIDE_ENCRYPTION", environment)
+
+    assert _server_side_encryption() == requested

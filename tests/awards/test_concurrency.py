@@ -14,20 +14,17 @@ import time
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 
-from grants import create_test_app
 from grants.accounts.models import User
 from grants.applications.models import Application
 from grants.awards import services
 from grants.awards.enums import DecisionOutcome
 from grants.awards.models import Award, Decision
-from grants.core.errors import DomainError
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant, make_call
 from tests.awards.fixtures import make_officer
-from tests.conftest import database_url
+from tests.concurrency import act_after_all_read, committed_app, separate_postgresql_database
 from tests.reviews.scoring_factories import light_application
 
 TOTAL, EACH = 30_000_000, 20_000_000  # $300,000 of funds; two awards of $200,000 each do not both fit
@@ -42,28 +39,10 @@ def database():
 
 @pytest.fixture
 def racing_app(tmp_path):
-    url = make_url(database_url())
-    if url.get_backend_name() != "postgresql":
-        pytest.skip("races between two officers need PostgreSQL (set TEST_DATABASE_URL): SQLite serialises "
-                    "writers on the whole file, so they cannot race there")
-    name = f"{url.database}_concurrency"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    app = create_test_app(SQLALCHEMY_DATABASE_URI=url.set(database=name).render_as_string(hide_password=False),
-                          STORAGE_LOCAL_PATH=str(tmp_path))
-    try:
-        with app.app_context():
-            db.create_all()
+    why = ("races between two officers need PostgreSQL: SQLite serialises writers on the whole file, so they "
+           "cannot race there")
+    with separate_postgresql_database("concurrency", why) as uri, committed_app(uri, tmp_path) as app:
         yield app
-    finally:
-        with app.app_context():
-            db.session.remove()
-            db.engine.dispose()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
@@ -80,43 +59,6 @@ def contest(racing_app, make_user, make_organisation):
     return ids
 
 
-def _in_parallel(app, read, act, arguments: list[tuple]) -> list[str]:
-    """Run ``act`` once per item of ``arguments``, each in its own thread, app context,
-    session and connection. Each first runs ``read`` (its view of the data before acting),
-    then waits at a barrier until every other has read too, then acts and commits.
-    Returns "done" or the refusal's message, per thread, in the order they finished."""
-    barrier = threading.Barrier(len(arguments), timeout=30)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
-
-    def run(*args) -> None:
-        try:
-            with app.app_context():
-                try:
-                    loaded = read(*args)
-                    barrier.wait()
-                    try:
-                        act(*loaded)
-                        db.session.commit()
-                        outcomes.append("done")
-                    except DomainError as exc:
-                        db.session.rollback()
-                        outcomes.append(exc.message)
-                finally:
-                    db.session.remove()
-        except BaseException as exc:  # noqa: BLE001 - reported by the test, not lost in the thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=args) for args in arguments]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a decider never finished (deadlock?)"
-    assert errors == []
-    return outcomes
-
-
 def _race(app, contest) -> list[str]:
     """Both officers award $200,000 at once: each reads the call's remaining funds (both see
     $300,000), waits until the other has read too, then decides and commits."""
@@ -130,7 +72,7 @@ def _race(app, contest) -> list[str]:
         services.decide_application(application, officer=officer, outcome=DecisionOutcome.AWARD, amount_cents=EACH,
                                     start_on=date(2031, 1, 1), end_on=date(2031, 12, 31), rationale="Ranked high.")
 
-    return _in_parallel(app, read, decide, list(zip(contest["applications"], contest["officers"])))
+    return act_after_all_read(app, read, decide, list(zip(contest["applications"], contest["officers"])))
 
 
 @pytest.fixture
@@ -212,7 +154,7 @@ def test_two_officers_adding_payments_to_one_award_at_once_never_exceed_it(racin
         services.add_milestone(award, officer=officer, name=f"Forum by {officer.full_name}",
                                due_on=award.start_on + timedelta(days=90), payment_cents=2_000_000)
 
-    outcomes = _in_parallel(racing_app, read, add, [(officer_id,) for officer_id in officers])
+    outcomes = act_after_all_read(racing_app, read, add, [(officer_id,) for officer_id in officers])
     assert len(outcomes) == 2 and outcomes.count("done") == 1
     assert any("at most $0 can go to this milestone" in outcome for outcome in outcomes)
     with racing_app.app_context():

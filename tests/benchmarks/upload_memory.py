@@ -102,9 +102,9 @@ def moto_server() -> Iterator[str]:
                 process.kill()
 
 
-def app_overrides(endpoint: str, database_uri: str = "sqlite://") -> dict:
+def moto_settings(endpoint: str) -> dict:
+    """The app's S3 settings for the benchmark's moto server."""
     return {
-        "SQLALCHEMY_DATABASE_URI": database_uri,
         "STORAGE_BACKEND": "s3",
         "S3_BUCKET": BUCKET,
         "S3_REGION": "us-east-1",
@@ -114,14 +114,18 @@ def app_overrides(endpoint: str, database_uri: str = "sqlite://") -> dict:
     }
 
 
+def app_overrides(s3_settings: dict, database_uri: str = "sqlite://") -> dict:
+    return {"SQLALCHEMY_DATABASE_URI": database_uri, **s3_settings}
+
+
 # --- what a child process measures ----------------------------------------------------------
 
-def _measure_boto3_default(path: Path, endpoint: str, through_app_reader: bool) -> dict:
+def _measure_boto3_default(path: Path, settings: dict, through_app_reader: bool) -> dict:
     import boto3
 
     from grants.attachments.services import HashingReader
 
-    client = boto3.client("s3", endpoint_url=endpoint, **CREDENTIALS)
+    client = boto3.client("s3", endpoint_url=settings["S3_ENDPOINT_URL"], **CREDENTIALS)
     with path.open("rb") as handle:
         stream = HashingReader(handle, limit=sys.maxsize) if through_app_reader else handle
         with peak_growth() as result:
@@ -130,13 +134,12 @@ def _measure_boto3_default(path: Path, endpoint: str, through_app_reader: bool) 
     return result
 
 
-def _measure_storage_save(path: Path, endpoint: str) -> dict:
+def _measure_storage_save(path: Path, settings: dict) -> dict:
+    from grants import create_test_app
     from grants.attachments.services import HashingReader
-    from grants.attachments.storage import S3Storage
+    from grants.attachments.storage import storage_from_config
 
-    storage = S3Storage(bucket=BUCKET, region="us-east-1", endpoint_url=endpoint,
-                        access_key_id=CREDENTIALS["aws_access_key_id"],
-                        secret_access_key=CREDENTIALS["aws_secret_access_key"])
+    storage = storage_from_config(create_test_app(**settings).config)
     with path.open("rb") as handle:
         stream = HashingReader(handle, limit=sys.maxsize)  # what store_upload hands to save
         with peak_growth() as result:
@@ -145,14 +148,14 @@ def _measure_storage_save(path: Path, endpoint: str) -> dict:
     return result
 
 
-def _measure_store_upload(path: Path, endpoint: str) -> dict:
+def _measure_store_upload(path: Path, settings: dict) -> dict:
     from werkzeug.datastructures import FileStorage
 
     from grants import create_test_app
     from grants.attachments.services import store_upload
     from grants.extensions import db
 
-    app = create_test_app(**app_overrides(endpoint))
+    app = create_test_app(**app_overrides(settings))
     with app.app_context():
         db.create_all()
         with path.open("rb") as handle:
@@ -165,17 +168,18 @@ def _measure_store_upload(path: Path, endpoint: str) -> dict:
 
 
 CHILD_MEASUREMENTS = {
-    "boto3-default": lambda path, endpoint: _measure_boto3_default(path, endpoint, through_app_reader=False),
-    "boto3-default-hashing": lambda path, endpoint: _measure_boto3_default(path, endpoint, through_app_reader=True),
+    "boto3-default": lambda path, settings: _measure_boto3_default(path, settings, through_app_reader=False),
+    "boto3-default-hashing": lambda path, settings: _measure_boto3_default(path, settings, through_app_reader=True),
     "s3storage-save": _measure_storage_save,
     "store-upload": _measure_store_upload,
 }
 
 
-def measure_in_child(mode: str, path: Path, endpoint: str) -> dict:
-    """Run one measurement in a fresh interpreter; returns its result (growth_bytes, seconds)."""
+def measure_in_child(mode: str, path: Path, s3_settings: dict) -> dict:
+    """Run one measurement in a fresh interpreter against the store ``s3_settings`` describe
+    (the app's S3_* settings); returns its result (growth_bytes, seconds)."""
     completed = subprocess.run(
-        [sys.executable, __file__, "--child", mode, "--file", str(path), "--endpoint", endpoint],
+        [sys.executable, __file__, "--child", mode, "--file", str(path), "--settings", json.dumps(s3_settings)],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
@@ -196,7 +200,7 @@ from grants.core.types import utcnow
 from grants.extensions import db
 from tests.benchmarks.upload_memory import app_overrides
 
-app = create_test_app(**app_overrides({endpoint!r}, {database!r}))
+app = create_test_app(**app_overrides({settings!r}, {database!r}))
 with app.app_context():
     db.create_all()
     organisation = Organisation(name="Benchmark Health Alliance", kind=OrganisationKind.MEMBER_INSTITUTION,
@@ -220,11 +224,11 @@ def _multipart(path: Path, boundary: str) -> tuple[list[bytes], int]:
     return [head, tail], len(head) + path.stat().st_size + len(tail)
 
 
-def measure_app_post(path: Path, endpoint: str) -> dict:
+def measure_app_post(path: Path, s3_settings: dict) -> dict:
     """RSS growth of an app server process while it takes a multipart POST of ``path``."""
     with tempfile.TemporaryDirectory() as scratch:
         database = f"sqlite:///{scratch}/bench.sqlite3"
-        code = APP_SERVER.format(endpoint=endpoint, database=database)
+        code = APP_SERVER.format(settings=s3_settings, database=database)
         with subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE,
                               stderr=subprocess.DEVNULL, text=True) as server:
             try:
@@ -276,19 +280,20 @@ def main() -> None:
     parser.add_argument("--app", action="store_true", help="also POST the file to a running app server")
     parser.add_argument("--child", choices=CHILD_MEASUREMENTS, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--endpoint", help=argparse.SUPPRESS)
+    parser.add_argument("--settings", type=json.loads, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(CHILD_MEASUREMENTS[args.child](args.file, args.endpoint)))
+        print(json.dumps(CHILD_MEASUREMENTS[args.child](args.file, args.settings)))
         return
 
     with tempfile.TemporaryDirectory() as scratch, moto_server() as endpoint:
         path = write_sample_pdf(Path(scratch) / "big.pdf", args.size_mb * MiB)
         modes = list(CHILD_MEASUREMENTS)
-        results = {mode: measure_in_child(mode, path, endpoint) for mode in modes}
+        settings = moto_settings(endpoint)
+        results = {mode: measure_in_child(mode, path, settings) for mode in modes}
         if args.app:
-            results["app-multipart-post"] = measure_app_post(path, endpoint)
+            results["app-multipart-post"] = measure_app_post(path, settings)
 
     print(f"Peak resident-memory growth of the uploading process, {args.size_mb} MiB file:")
     for mode, result in results.items():

@@ -32,6 +32,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.availability import browser_is_required, browser_unavailable_reason, chromium_executable, refuse
+from tests.browser.axe_watch import AxeWatch
 
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BROWSER_TESTS_DIR.parent.parent
@@ -108,6 +109,8 @@ class LiveServer:
     url: str
     # Exceptions raised inside requests; the `page` fixture fails a test that caused one.
     errors: list[str] = field(default_factory=list)
+    # Every HTML page served, for axe-core (before the first request: Flask refuses hooks later).
+    axe: AxeWatch = field(default_factory=AxeWatch)
 
     def outbox(self, *, recipient: str | None = None, kind: str | None = None) -> list[Mail]:
         """E-mails the live app queued so far, oldest first, read through its own context."""
@@ -216,6 +219,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         )
         server = make_server("127.0.0.1", 0, app, threaded=True)
         live = LiveServer(app=app, url=f"http://127.0.0.1:{server.server_port}")
+        live.axe.install(app)
         # E-mailed links must point at this server.
         app.config["BASE_URL"] = live.url
 
@@ -284,13 +288,27 @@ def _screenshot_of_failure(the_page, target: Path, name: str = "FAILED.png") -> 
         print(f"no screenshot of the failure: {exc}", file=sys.stderr)
 
 
-@pytest.fixture
-def page(browser, live_server, request):
-    """A fresh browser context (no cookies) with one page, at 1280 px wide."""
-    live_server.errors.clear()
+@pytest.fixture(scope="package")
+def axe_watch(live_server):
+    """axe-core on every page the live server serves to any browser test (axe_watch.py)."""
+
+    watch = live_server.axe
+    yield watch
+    print(f"\naxe-core checked {len(watch.checked)} distinct pages × roles × answers", file=sys.stderr)
+
+
+def _new_context(browser, live_server):
     context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US",
                                   timezone_id="UTC")
     context.set_default_timeout(ACTION_TIMEOUT_MS)
+    return context
+
+
+@pytest.fixture
+def page(browser, live_server, axe_watch, request):
+    """A fresh browser context (no cookies) with one page, at 1280 px wide."""
+    live_server.errors.clear()
+    context = _new_context(browser, live_server)
     the_page = context.new_page()
     try:
         yield the_page
@@ -300,6 +318,8 @@ def page(browser, live_server, request):
     finally:
         context.close()
     assert not live_server.errors, f"the server raised while serving this test: {live_server.errors}"
+    problems = axe_watch.check_new_pages(browser)
+    assert not problems, "axe-core found serious or critical violations:\n  " + "\n  ".join(problems)
 
 
 @pytest.fixture
@@ -309,9 +329,7 @@ def open_page(browser, live_server, request):
     contexts = []
 
     def open_one():
-        context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT, locale="en-US",
-                                      timezone_id="UTC")
-        context.set_default_timeout(ACTION_TIMEOUT_MS)
+        context = _new_context(browser, live_server)
         contexts.append(context)
         return context.new_page()
 

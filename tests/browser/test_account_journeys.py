@@ -26,7 +26,7 @@ from tests.browser.helpers import (  # skips this module where playwright is mis
     nav_labels,
 )
 
-NOT_ACTIVE_MESSAGE = "The e-mail or password is not correct, or the account is not active yet."
+WRONG_PASSWORD_MESSAGE = "The e-mail or password is not correct."
 
 
 def _fill_registration(page: Page, *, name: str, email: str, password: str, organisation: str) -> None:
@@ -56,9 +56,10 @@ def test_register_with_a_new_organisation_be_approved_log_in_and_out(page: Page,
     expect(page.get_by_role("main")).to_contain_text("grace.ohana@westsidepantry.example")
     shot("registration-received")
 
-    # Not approved yet: the login page says so, without revealing more.
+    # Not approved yet: with the right password, the login page says so plainly, no field marked.
     fill_login_form(page, "grace.ohana@westsidepantry.example", password)
-    expect_field_error(page, "Password", NOT_ACTIVE_MESSAGE)
+    expect(page.get_by_role("status").filter(has_text="Your registration is waiting for an administrator's approval")).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).not_to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("button", name="Log out")).to_have_count(0)
     shot("login-refused-pending")
 
@@ -141,7 +142,7 @@ def test_forgotten_password_is_reset_through_the_emailed_link_once(page: Page, l
     log_out(page)
 
     fill_login_form(page, email, DEMO_PASSWORD)
-    expect_field_error(page, "Password", NOT_ACTIVE_MESSAGE)
+    expect_field_error(page, "Password", WRONG_PASSWORD_MESSAGE)
 
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("This link has expired or was already used")
@@ -247,7 +248,7 @@ def test_admin_manages_organisations_users_and_roles_and_finds_it_in_the_audit_l
     # A deactivated account cannot log in.
     log_out(page)
     fill_login_form(page, "ada.brooks@southside.example", "a temporary passphrase")
-    expect_field_error(page, "Password", NOT_ACTIVE_MESSAGE)
+    expect(page.get_by_role("status").filter(has_text="This account is deactivated.")).to_be_visible()
 
 
 def test_navigation_follows_the_role_and_errors_are_friendly(page: Page, live_server, shot):

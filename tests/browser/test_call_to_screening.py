@@ -90,12 +90,12 @@ def write_and_publish_the_call(page: Page, open_page, shot) -> int:
 
     today = datetime.now(ZoneInfo(ZONE)).date()
     page.get_by_label("Title", exact=True).fill(CALL_TITLE)
-    page.get_by_label("Summary").fill("Up to $150,000 for a member institution and two community partners who "
+    page.get_by_label("Summary", exact=True).fill("Up to $150,000 for a member institution and two community partners who "
                                       "bring residents' questions into research.")
-    page.get_by_label("Description").fill(
+    page.get_by_label("Description", exact=True).fill(
         "Residents help decide **what is studied** and hear back what was found.\n\n"
         "## What we fund\n\n- Listening sessions\n- Trusted messengers\n- Plain-language reports")
-    page.get_by_label("Eligibility").fill("- A **member institution** leads.\n- Two community partners join it.")
+    page.get_by_label("Eligibility", exact=True).fill("- A **member institution** leads.\n- Two community partners join it.")
     page.get_by_label("Time zone").select_option(label="Central Time (America/Chicago)")
     page.get_by_label("Opening date").fill((today - timedelta(days=1)).isoformat())
     page.get_by_label("Opening time").fill("09:00")
@@ -189,17 +189,40 @@ def write_and_publish_the_call(page: Page, open_page, shot) -> int:
 
 # --- 2. the applicant and the partners --------------------------------------------------------
 
+def task(page: Page, label: str):
+    """One task of the application's task list."""
+    return page.locator(".task-list > li").filter(has=page.get_by_text(label, exact=True))
+
+
 def start_and_fill_the_application(page: Page, shot) -> int:
     log_in(page, APPLICANT)
     main_nav(page).get_by_role("link", name="Funding calls").click()
     page.get_by_role("link", name=CALL_TITLE).click()
+    # Check before you start: a community nonprofit cannot lead; the medical centre with two partners can.
+    page.get_by_role("link", name="Can we apply? Check in a minute").click()
+    expect(heading(page)).to_have_text("Can we apply?")
+    expect(page.get_by_label("Member institution")).to_be_checked()  # from the applicant's organisation
+    page.get_by_label("Community nonprofit").first.check()
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("status")).to_contain_text("Not as things stand")
+    expect(page.get_by_role("status")).to_contain_text("can join an application as a partner")
+    page.get_by_role("group", name=re.compile("lead the application")).get_by_label("Member institution").check()
+    page.get_by_role("spinbutton", name="Community nonprofit").fill("1")
+    page.get_by_role("spinbutton", name="Public-health agency").fill("1")
+    page.get_by_label(re.compile("About how much")).fill("140,000")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_role("status")).to_contain_text("Yes: from what you told us, you can apply")
+    shot("applicant-eligibility-check", page)
+    assert_accessible(page)
     page.get_by_role("link", name="Start an application").click()
     page.get_by_label("Working title of the project").fill(PROJECT_TITLE)
     page.get_by_role("button", name="Start the application").click()
     expect(flash(page)).to_contain_text("Your application is started.")
-    expect(heading(page)).to_have_text("Checklist")
+    expect(heading(page)).to_have_text("Task list")
     application_id = int(re.search(r"/applications/(\d+)", page.url).group(1))
-    shot("applicant-checklist-new", page)
+    expect(task(page, "Project title and summary")).to_contain_text("Not yet started")
+    expect(task(page, "Check your answers and submit")).to_contain_text("Cannot start yet")
+    shot("applicant-task-list-new", page)
     assert_accessible(page)
 
     section_tab(page, "Overview").click()
@@ -265,7 +288,7 @@ def start_and_fill_the_application(page: Page, shot) -> int:
     page.get_by_label("File for Budget justification").set_input_files(
         {"name": "budget-justification.pdf", "mimeType": "application/pdf", "buffer": b"just some text, no PDF"})
     page.get_by_role("button", name="Upload Budget justification").click()
-    expect(page.get_by_role("alert")).to_contain_text("“budget-justification.pdf” contains a CSV")
+    expect(page.get_by_role("alert")).to_contain_text("“budget-justification.pdf” is not a real PDF: its content is plain text")
     expect(section_tab(page, "Documents")).to_have_attribute("aria-current", "true")
     shot("applicant-document-refused", page)
     page.get_by_label("File for Budget justification").set_input_files(a_pdf("budget-justification.pdf"))
@@ -318,17 +341,42 @@ def partner_signs_off(partner: Page, live_server, shot, *, organisation: str, em
 
 
 def submit(page: Page, live_server, shot) -> str:
-    section_tab(page, "Checklist").click()
-    expect(page.get_by_role("main").get_by_text("Missing", exact=True)).to_have_count(0)
+    section_tab(page, "Task list").click()
+    tasks = page.locator(".task-list > li")
+    expect(page.locator(".task-list .task-status").filter(has_text="Completed")).to_have_count(tasks.count() - 1)
     expect(page.get_by_role("main")).to_contain_text("ready to submit")
-    expect(page.get_by_role("main")).to_contain_text("Everything is in place.")
-    shot("applicant-checklist-complete", page)
+    shot("applicant-task-list-complete", page)
     assert_accessible(page)
+    task(page, "Check your answers and submit").get_by_role("link").click()
+    expect(heading(page)).to_have_text("Check your answers")
+    expect(page.get_by_role("main")).to_contain_text("A steering group of barbers")
+    shot("applicant-check-answers", page)
+    assert_accessible(page)
+    # A change made from here comes back here.
+    page.get_by_role("link", name="Change the summary").click()
+    page.get_by_label("Summary", exact=True).fill(page.get_by_label("Summary", exact=True).input_value() + " Residents lead.")
+    page.get_by_role("button", name="Save").click()
+    expect(heading(page)).to_have_text("Check your answers")
+    expect(page.get_by_role("main")).to_contain_text("Residents lead.")
     page.get_by_role("button", name="Submit the application").click()
-    expect(flash(page)).to_contain_text("Submitted. Your reference number is")
-    reference = re.search(r"PG-\d{4}-\d{3}-\d{4}", flash(page).inner_text()).group(0)
+    expect(heading(page)).to_have_text("Application submitted")
+    reference = re.search(r"PG-\d{4}-\d{3}-\d{4}", page.get_by_role("main").inner_text()).group(0)
+    expect(page.get_by_role("main")).to_contain_text("What happens next")
+    shot("applicant-confirmation", page)
+    assert_accessible(page)
+    # The record of what was sent, with the time of submission in the call's zone.
+    page.get_by_role("link", name="View and print the whole application as submitted").click()
     expect(heading(page)).to_have_text(f"Application {reference}")
-    # What was submitted stays readable, the answers included.
+    expect(page.get_by_role("main")).to_contain_text("A steering group of barbers")
+    expect(page.get_by_role("main")).to_contain_text(re.compile(r"(CST|CDT)"))
+    shot("applicant-record", page)
+    assert_accessible(page)
+    page.emulate_media(media="print")
+    shot("applicant-record-print", page)
+    page.emulate_media(media="screen")
+    # What was submitted stays readable on the application's page, the answers included.
+    page.get_by_role("link", name=PROJECT_TITLE).click()
+    expect(heading(page)).to_have_text(f"Application {reference}")
     expect(page.get_by_role("region", name="Answers")).to_contain_text("A steering group of barbers")
     shot("applicant-submitted", page)
     for email in (APPLICANT, EASTSIDE[3], LAKE_COUNTY[3]):

@@ -278,6 +278,7 @@ def score_and_submit(reviewer: Page, shot, *, assignment_id: int) -> None:
     reviewer.get_by_label("Strengths").fill(STRENGTHS)
     reviewer.get_by_label("Weaknesses").fill(WEAKNESSES)
     reviewer.get_by_role("group", name="Recommendation").get_by_label("Fund", exact=True).check()
+    reviewer.get_by_role("group", name="How confident are you in this review?").get_by_label("High").check()
     reviewer.get_by_role("button", name="Save draft").click()
     expect(flash(reviewer)).to_contain_text("Your draft is saved. It counts only once you submit it.")
     expect(reviewer.get_by_role("main")).to_contain_text("Draft last saved")
@@ -336,7 +337,7 @@ def rank_and_export(officer: Page, shot, *, reference: str) -> None:
           for name in (REVIEWED, REVIEWED_BY_THE_DEMO, "Funding line")}
     assert max(at[REVIEWED], at[REVIEWED_BY_THE_DEMO]) < at["Funding line"], rows
     expect(table.get_by_role("row").filter(has_text="Funding line")).to_contain_text(
-        "Funding line: $1,000,000 total funds. The 2 applications above request $400,000.")
+        "Funding line: $1,000,000 total funds. The 2 applications above the line request $400,000 in all.")
     shot("officer-ranking", officer)
     assert_accessible(officer)
 

@@ -163,7 +163,7 @@ def test_new_call_refuses_a_time_the_clocks_skip(client, login, officer):
         "title": "Spring", "time_zone": CHICAGO, "opens_on": "2031-03-09", "opens_time": "02:30",
         "closes_on": "2031-04-15", "closes_time": "17:00"})
     assert response.status_code == 400
-    assert "02:30 does not exist on 09 March 2031 in America/Chicago" in _page(response)
+    assert "02:30 does not exist on 9 March 2031 in America/Chicago" in _page(response)
 
 
 def test_edit_call_extends_the_deadline_of_a_published_call(client, login, make_call, officer):

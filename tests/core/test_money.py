@@ -16,7 +16,8 @@ def test_parse_money_reads_dollars_as_people_type_them(typed, cents):
 
 @pytest.mark.parametrize("typed, message", [
     ("lots", "Enter an amount in dollars"), ("-5", "zero or more"), ("1.005", "two digits"),
-    ("NaN", "zero or more"), ("1e20", "too large"),
+    ("NaN", "zero or more"), ("1e20", "too large"), ("1E26", "too large"), ("9" * 400, "too large"),
+    ("10000000000000", "too large"),
 ])
 def test_parse_money_refuses_what_is_not_an_amount(typed, message):
     with pytest.raises(ValueError, match=message):

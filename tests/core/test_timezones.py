@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from grants.core.timezones import format_local, is_valid_zone, local_instant, zone_label
+from grants.core.timezones import is_valid_zone, local_instant, zone_label
 
 
 def test_local_instant_converts_chicago_clock_time_to_utc_in_winter_and_summer():
@@ -24,13 +24,6 @@ def test_local_instant_refuses_the_hour_clocks_skip():
 def test_local_instant_takes_the_first_of_a_repeated_hour():
     # 1:30 happens twice on 7 November 2027 in Chicago: first in CDT (UTC-5).
     assert local_instant(date(2027, 11, 7), time(1, 30), "America/Chicago").hour == 6
-
-
-def test_format_local_shows_the_call_clock_and_zone_abbreviation():
-    instant = datetime(2027, 1, 15, 23, tzinfo=timezone.utc)
-    assert format_local(instant, "America/Chicago") == "15 January 2027, 5:00 PM CST"
-    assert format_local(instant, "America/Chicago", with_date=False) == "5:00 PM CST"
-    assert format_local(None, "America/Chicago") == "—"
 
 
 @pytest.mark.parametrize("name, valid", [("America/Chicago", True), ("UTC", True), ("Mars/Base", False),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from grants.core.errors import StorageUnavailable
+from tests.core.test_security_headers import assert_security_headers
 
 
 def test_healthz_reports_database_and_storage(client):
@@ -19,6 +20,12 @@ def test_healthz_fails_when_storage_is_down(app, client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["checks"] == {"database": "ok", "storage": "unavailable"}
+
+
+def test_favicon_is_served_where_browsers_ask_for_it(client):
+    with client.get("/favicon.ico") as response:
+        assert response.status_code == 200
+        assert response.data[:4] == b"\x00\x00\x01\x00"  # an icon file, not an HTML page
 
 
 def test_missing_page_is_friendly(client):
@@ -42,6 +49,7 @@ def test_server_error_page_is_friendly(storage_root):
     response = app.test_client().get("/__boom__")
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.get_data(as_text=True)
+    assert_security_headers(response, private=False)
 
 
 def test_pages_send_security_headers(client):

@@ -19,7 +19,7 @@ from grants.applications.enums import ApplicationStatus, BudgetCategory
 from grants.applications.models import Application, BudgetLine
 from grants.core.types import utcnow
 from grants.extensions import db
-from grants.reviews.enums import AssignmentStatus, Recommendation
+from grants.reviews.enums import AssignmentStatus, Confidence, Recommendation
 from grants.reviews.models import CriterionScore, Review, ReviewAssignment, ReviewSettings
 from tests.reviews.fixtures import assign
 
@@ -52,14 +52,14 @@ def scored(call, weighted: int) -> dict[int, int]:
 
 def submitted_review(application, reviewer, weighted: int | None = None, *, scores: dict[int, int] | None = None,
                      recommendation: Recommendation = Recommendation.FUND, comment: str = "",
-                     submit: bool = True):
+                     submit: bool = True, confidence: Confidence | None = Confidence.MEDIUM):
     """``reviewer``'s review of ``application`` (assigned if needed), SUBMITTED unless not ``submit``."""
     assignment = db.session.scalar(select(ReviewAssignment).where(
         ReviewAssignment.application_id == application.id, ReviewAssignment.reviewer_id == reviewer.id))
     assignment = assignment or assign(application, reviewer)
     scores = scores if scores is not None else scored(application.call, weighted)
     review = Review(assignment=assignment, strengths="Strong partners.", weaknesses="Thin evaluation.",
-                    recommendation=recommendation,
+                    recommendation=recommendation, confidence=confidence,
                     scores=[CriterionScore(criterion_id=criterion_id, score=score, comment=comment)
                             for criterion_id, score in scores.items()])
     db.session.add(review)

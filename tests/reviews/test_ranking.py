@@ -8,7 +8,7 @@ import pytest
 from grants.accounts.enums import OrganisationKind, Role
 from grants.applications.enums import ApplicationStatus
 from grants.reviews import scoring
-from grants.reviews.enums import RankingFigure
+from grants.reviews.enums import Confidence, RankingFigure
 from tests.applications.fixtures import make_applicant, make_call
 from tests.reviews.fixtures import make_panel_member
 from tests.reviews.scoring_factories import counted_statements, light_application, submitted_review
@@ -211,3 +211,117 @@ def test_weighted_scores_come_from_one_grouped_query(lead, reviewers):
         scoring.call_figures(call)
     grouped = [s for s in statements if "GROUP BY" in s and "criterion_score" in s]
     assert len(grouped) == 1
+
+
+# --- confidence, percentiles, ties, the reserve list and "what if" ---------------------------
+
+def test_confidence_weighted_mean_weighs_high_three_times_low():
+    figures = scoring.summarise([90.0, 30.0], confidences=[Confidence.HIGH, Confidence.LOW])
+    assert figures.mean == pytest.approx(60)
+    assert figures.confidence_weighted_mean == pytest.approx((3 * 90 + 1 * 30) / 4)
+    assert figures.confidence_summary == "1 high · 1 low"
+
+
+def test_a_review_without_a_stated_confidence_weighs_as_medium():
+    figures = scoring.summarise([90.0, 30.0], confidences=[None, Confidence.HIGH])
+    assert figures.confidence_weighted_mean == pytest.approx((2 * 90 + 3 * 30) / 5)
+    assert figures.confidence_summary == "1 high · 1 not stated"
+    # Figures given no confidences at all weigh every review alike.
+    assert scoring.summarise([90.0, 30.0]).confidence_weighted_mean == pytest.approx(60)
+
+
+def test_ranking_by_confidence_keeps_the_plain_mean_beside_it(call, lead, reviewers):
+    sure = light_application(call, lead, title="Sure reviewer liked it")
+    unsure = light_application(call, lead, title="Unsure reviewer liked it")
+    submitted_review(sure, reviewers[0], 90, confidence=Confidence.HIGH)
+    submitted_review(sure, reviewers[1], 40, confidence=Confidence.LOW)
+    submitted_review(unsure, reviewers[0], 40, confidence=Confidence.HIGH)
+    submitted_review(unsure, reviewers[1], 100, confidence=Confidence.LOW)
+    # Plain means: 65 and 70. Weighted: (270 + 40) / 4 = 77.5 and (120 + 100) / 4 = 55.
+    assert _titles(scoring.rank_call(call)) == ["Unsure reviewer liked it", "Sure reviewer liked it"]
+    ranking = scoring.rank_call(call, figure=RankingFigure.CONFIDENCE_WEIGHTED)
+    assert _titles(ranking) == ["Sure reviewer liked it", "Unsure reviewer liked it"]
+    assert [row.figures.mean for row in ranking.rows] == [pytest.approx(65), pytest.approx(70)]
+    assert [row.figures.confidence_weighted_mean for row in ranking.rows] == [pytest.approx(77.5),
+                                                                              pytest.approx(55)]
+
+
+@pytest.mark.parametrize("values, expected", [
+    ([10, 20, 30, 40], [12.5, 37.5, 62.5, 87.5]),
+    ([50], [50.0]),
+    ([70, 70, 10], [66.6667, 66.6667, 16.6667]),  # tied values share one percentile
+    (list(range(10)), [5.0 + 10 * n for n in range(10)]),  # the top of ten is at 95
+])
+def test_percentiles(values, expected):
+    assert scoring.percentiles(values) == pytest.approx(expected, abs=1e-3)
+
+
+def test_percentile_per_sub_panel_is_within_that_sub_panel(call, lead, reviewers):
+    academic, community = reviewers[:2]
+    make_panel_member(call, academic, sub_panel="Academic")
+    make_panel_member(call, community, sub_panel="Community")
+    a, b = light_application(call, lead, title="A"), light_application(call, lead, title="B")
+    submitted_review(a, academic, 90)
+    submitted_review(b, academic, 60)
+    submitted_review(b, community, 100)
+    whole = scoring.rank_call(call)
+    assert [(row.application.title, row.percentile) for row in whole.rows] == [("A", 75.0), ("B", 25.0)]
+    # The community sub-panel reviewed B only: it is the whole of that panel's ranking.
+    panel = scoring.rank_call(call, sub_panel="Community")
+    assert [(row.application.title, row.percentile) for row in panel.ranked] == [("B", 50.0)]
+
+
+def _ranked_world(call, lead, reviewers, figures_and_amounts):
+    for number, (weighted, cents) in enumerate(figures_and_amounts):
+        application = light_application(call, lead, title=f"App {number}", requested_cents=cents,
+                                         reference=f"W-{number:04d}")
+        submitted_review(application, reviewers[0], weighted)
+
+
+def test_a_tie_across_the_funding_line_is_flagged_with_its_rule(call, lead, reviewers):
+    # $400k + $400k fit in $1M; the third ($400k) does not, and has the same figure as the second.
+    _ranked_world(call, lead, reviewers, [(90, 40_000_000), (80, 40_000_000), (80, 40_000_000)])
+    ranking = scoring.rank_call(call)
+    assert ranking.funded_count == 2 and ranking.is_tie_at_line
+    assert [row.is_tied for row in ranking.rows] == [False, True, True]
+    # The rule: equal figures go to the one with more reviews, then the lower reference.
+    assert [row.application.reference_number for row in ranking.rows] == ["W-0000", "W-0001", "W-0002"]
+    assert "lower reference number" in ranking.tie_rule
+
+
+def test_a_tie_inside_the_funded_group_is_not_a_tie_at_the_line(call, lead, reviewers):
+    _ranked_world(call, lead, reviewers, [(90, 30_000_000), (90, 30_000_000), (50, 50_000_000)])
+    ranking = scoring.rank_call(call)
+    assert ranking.funded_count == 2 and not ranking.is_tie_at_line
+    assert [row.is_tied for row in ranking.rows] == [True, True, False]
+
+
+def test_the_reserve_list_is_the_next_ranked_under_the_line(call, lead, reviewers):
+    _ranked_world(call, lead, reviewers, [(100, 60_000_000), (90, 50_000_000), (80, 10_000_000),
+                                          (70, 10_000_000), (60, 10_000_000), (50, 10_000_000)])
+    ranking = scoring.rank_call(call)
+    assert ranking.funded_count == 1
+    assert [(row.application.title, row.reserve_position) for row in ranking.reserve] == [
+        ("App 1", 1), ("App 2", 2), ("App 3", 3)]
+    assert [row.application.title for row in scoring.rank_call(call, reserve_count=1).reserve] == ["App 1"]
+    assert scoring.rank_call(call, reserve_count=0).reserve == []
+    # Asking for more than there are gives what there is; a huge number is capped.
+    assert len(scoring.rank_call(call, reserve_count=10_000).reserve) == 5
+
+
+def test_no_reserve_list_without_a_funding_line(lead, reviewers):
+    call = make_call(title="Open-ended")
+    call.total_funds_cents = None
+    _ranked_world(call, lead, reviewers, [(90, 10), (80, 10)])
+    assert scoring.rank_call(call).reserve == []
+
+
+def test_what_if_totals_as_the_line_moves(call, lead, reviewers):
+    _ranked_world(call, lead, reviewers, [(100, 60_000_000), (90, 50_000_000), (80, 10_000_000)])
+    assert scoring.rank_call(call).what_if is None
+    what_if = scoring.rank_call(call, fund_top=2).what_if
+    assert (what_if.count, what_if.requested_cents, what_if.remaining_cents) == (2, 110_000_000, -10_000_000)
+    assert scoring.rank_call(call, fund_top=1).what_if.remaining_cents == 40_000_000
+    # Past the end or below zero: clamped to what is ranked.
+    assert scoring.rank_call(call, fund_top=99).what_if.count == 3
+    assert scoring.rank_call(call, fund_top=-4).what_if.requested_cents == 0

@@ -16,7 +16,7 @@ from grants.core.errors import DomainError, PermissionDenied, StaleEdit, Transit
 from grants.core.types import utcnow
 from grants.extensions import db
 from grants.reviews import scoring
-from grants.reviews.enums import AssignmentStatus, Recommendation
+from grants.reviews.enums import AssignmentStatus, Confidence, Recommendation
 from grants.reviews.scoring import ReviewEntry, ReviewIncomplete, ReviewPhaseClosed
 from tests.applications.fixtures import make_applicant, make_call
 from tests.reviews.fixtures import assign, make_panel_member
@@ -222,7 +222,8 @@ def _entry(call, weighted=None, **fields) -> ReviewEntry:
     return ReviewEntry(scores=scores, comments={c.id: f"On {c.name}." for c in call.criteria},
                        strengths=fields.get("strengths", "Deep community roots."),
                        weaknesses=fields.get("weaknesses", "Vague evaluation plan."),
-                       recommendation=fields.get("recommendation", Recommendation.FUND))
+                       recommendation=fields.get("recommendation", Recommendation.FUND),
+                       confidence=fields.get("confidence", Confidence.HIGH))
 
 
 def test_save_review_draft_keeps_a_partial_review_in_progress(call, assignment, reviewers):

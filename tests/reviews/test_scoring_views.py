@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from grants.accounts.enums import OrganisationKind, Role
 from grants.accounts.models import UserRole
+from grants.applications.enums import ApplicationStatus
 from grants.audit.models import AuditEvent
 from grants.core.types import utcnow
 from grants.extensions import db
-from grants.reviews.enums import AssignmentStatus, Recommendation
+from grants.reviews.enums import AssignmentStatus, Confidence, Recommendation
 from grants.reviews.models import ReviewAssignment
 from tests.applications.fixtures import PDF, make_applicant, make_call
 from tests.conftest import fresh
@@ -88,7 +89,8 @@ def _url(assignment, page: str) -> str:
 def _form(call, weighted=None, *, action="save", version=0, **fields) -> dict:
     data = {"action": action, "version": str(version), "strengths": fields.get("strengths", "Deep roots."),
             "weaknesses": fields.get("weaknesses", "Thin evaluation."),
-            "recommendation": fields.get("recommendation", Recommendation.FUND.value)}
+            "recommendation": fields.get("recommendation", Recommendation.FUND.value),
+            "confidence": fields.get("confidence", Confidence.HIGH.value)}
     for criterion_id, score in (scored(call, weighted) if weighted is not None else fields.get("scores", {})).items():
         data[f"score_{criterion_id}"] = str(score)
     for criterion in call.criteria:
@@ -480,3 +482,40 @@ def test_reviews_submitted_through_the_form_show_in_the_ranking(client, login, a
     assert "70.0" in page
     assert db.session.scalar(select(ReviewAssignment.status).where(ReviewAssignment.id == assignment.id)) \
         is AssignmentStatus.SUBMITTED
+
+
+def test_submitting_without_a_confidence_is_refused_and_marks_the_question(client, login, assignment, reviewer,
+                                                                             call):
+    login(reviewer)
+    response = client.post(_url(assignment, "review"), data=_form(call, 80, action="submit", confidence=""))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "say how confident you are" in page
+    assert 'id="confidence-error"' in page and "Say how confident you are to submit the review." in page
+    assert fresh(assignment).status is AssignmentStatus.IN_PROGRESS
+    # A draft may leave it open.
+    assert client.post(_url(assignment, "review"), data=_form(call, 80, confidence="")).status_code == 302
+    assert fresh(assignment).review.confidence is None
+
+
+def test_the_ranking_shows_confidence_percentile_and_the_reserve_list(client, login, officer, call, reviewed, lead):
+    db.session.commit()
+    login(officer)
+    page = client.get(f"/manage/calls/{call.id}/ranking").get_data(as_text=True)
+    assert "Weighted by confidence" in page and "Percentile" in page
+    assert "2 medium" in page  # both reviews of the fixture are of medium confidence
+    assert "What if the line were drawn elsewhere?" in page
+    assert 'id="what-if-result"' not in page  # until the officer asks
+
+
+def test_what_if_moves_the_line_without_deciding_anything(client, login, officer, call, reviewed):
+    login(officer)
+    page = client.get(f"/manage/calls/{call.id}/ranking?fund_top=1").get_data(as_text=True)
+    assert 'id="what-if-result"' in page
+    assert "Funding the top 1 application would take" in page and "Your line: the top 1" in page
+    assert fresh(reviewed).status is ApplicationStatus.IN_REVIEW
+    # A hand-typed or hostile value shows the page as if it were not there.
+    for bad in ("-1", "abc", "1e9", "99999999", "1.5", "%EF%BC%91"):
+        response = client.get(f"/manage/calls/{call.id}/ranking?fund_top={bad}&reserve={bad}")
+        assert response.status_code == 200, bad
+        assert 'id="what-if-result"' not in response.get_data(as_text=True), bad

@@ -88,7 +88,7 @@ def test_update_review_settings_saves_and_audits_what_changed(world):
 
     services.update_review_settings(world.call, changed_by=world.officer, review_closes_at=closes,
                                     show_other_reviews=False, disagreement_threshold=30,
-                                    reviewers_per_application=2, default_workload_cap=5)
+                                    reviewers_per_application=2, default_workload_cap=5, stipend_cents=None)
 
     db.session.flush()
     db.session.expire_all()
@@ -102,7 +102,7 @@ def test_update_review_settings_saves_and_audits_what_changed(world):
 def test_update_review_settings_refuses_a_threshold_beyond_100(world, unchanged):
     refused(DomainError, "from 0 to 100", lambda: services.update_review_settings(
         world.call, changed_by=world.officer, review_closes_at=None, show_other_reviews=True,
-        disagreement_threshold=101, reviewers_per_application=3, default_workload_cap=8), unchanged)
+        disagreement_threshold=101, reviewers_per_application=3, default_workload_cap=8, stipend_cents=None), unchanged)
     assert db.session.get(ReviewSettings, world.call.id) is None
 
 
@@ -133,7 +133,7 @@ def test_invite_someone_without_an_account_tells_them_to_register_first(world, o
 def test_invite_without_a_cap_takes_the_calls_default(world):
     services.update_review_settings(world.call, changed_by=world.officer, review_closes_at=None,
                                     show_other_reviews=True, disagreement_threshold=25,
-                                    reviewers_per_application=3, default_workload_cap=5)
+                                    reviewers_per_application=3, default_workload_cap=5, stipend_cents=None)
 
     member = services.invite_panel_member(world.call, email="cap@example.org", invited_by=world.officer)
 
@@ -251,9 +251,10 @@ def test_update_panel_member_refuses_a_cap_below_the_current_load(world, unchang
     member = member_of(world, world.academic)
 
     refused(DomainError, "already has 1 assignments", lambda: services.update_panel_member(
-        member, changed_by=world.officer, sub_panel="Academic", workload_cap=0), unchanged)
+        member, changed_by=world.officer, sub_panel="Academic", workload_cap=0, stipend_eligible=False), unchanged)
 
-    services.update_panel_member(member, changed_by=world.officer, sub_panel="Clinical", workload_cap=1)
+    services.update_panel_member(member, changed_by=world.officer, sub_panel="Clinical", workload_cap=1,
+                                stipend_eligible=False)
     assert (member.sub_panel, member.workload_cap) == ("Clinical", 1)
     assert events("panel.member_changed")[0].details["sub_panel"] == {"from": "Academic", "to": "Clinical"}
 
@@ -331,7 +332,7 @@ def test_assign_reviewer_refuses_a_due_date_in_the_past(world, unchanged):
 def test_assign_reviewer_refuses_a_due_date_after_the_review_closes(world, unchanged):
     services.update_review_settings(world.call, changed_by=world.officer, review_closes_at=utcnow() + timedelta(days=5),
                                     show_other_reviews=True, disagreement_threshold=25, reviewers_per_application=3,
-                                    default_workload_cap=8)
+                                    default_workload_cap=8, stipend_cents=None)
     member = member_of(world, world.academic)
 
     refused(DomainError, "after the review closes", lambda: services.assign_reviewer(
@@ -341,7 +342,8 @@ def test_assign_reviewer_refuses_a_due_date_after_the_review_closes(world, uncha
 def test_assign_reviewer_refused_once_the_review_has_closed(world, unchanged):
     services.update_review_settings(world.call, changed_by=world.officer,
                                     review_closes_at=utcnow() - timedelta(hours=1), show_other_reviews=True,
-                                    disagreement_threshold=25, reviewers_per_application=3, default_workload_cap=8)
+                                    disagreement_threshold=25, reviewers_per_application=3, default_workload_cap=8,
+                                    stipend_cents=None)
     member = member_of(world, world.academic)
 
     refused(DomainError, "The review closed on", lambda: services.assign_reviewer(

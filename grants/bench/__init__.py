@@ -1,0 +1,1 @@
+"""Benchmark data: a portfolio at a chosen scale, for measuring pages (benchmarks/)."""

@@ -1,0 +1,194 @@
+"""Languages: the applicant-facing pages, the calls' public pages and applicants' e-mails in
+English and Spanish; staff pages stay English; the choice is remembered per person."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from grants.accounts.enums import OrganisationKind, Role
+from grants.core.dates import format_date, format_instant
+from grants.notifications.services import queue_email
+from tests.calls.factories import build_call
+from tests.conftest import fresh
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGUE = ROOT / "grants" / "translations" / "es" / "LC_MESSAGES"
+SPANISH = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+
+def _spanish_catalogue():
+    with open(CATALOGUE / "messages.po", "rb") as po:
+        return read_po(po, locale="es")
+
+
+def test_every_text_marked_for_translation_has_its_spanish(tmp_path):
+    """A text added to a template or module without its Spanish fails here, naming it, so
+    a Spanish page never shows English unseen (`make translations`, then translate)."""
+    template = tmp_path / "messages.pot"
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg", "-k", "_l",
+                    "-k", "lazy_gettext", "-o", str(template), "."], cwd=ROOT, check=True)
+    with open(template, "rb") as pot:
+        wanted = {message.id for message in read_po(pot) if message.id}
+    catalogue = _spanish_catalogue()
+    untranslated = sorted(str(message_id) for message_id in wanted
+                          if message_id not in catalogue or catalogue[message_id].fuzzy
+                          or not all(catalogue[message_id].string if isinstance(message_id, tuple)
+                                     else [catalogue[message_id].string]))
+    assert untranslated == []
+
+
+def test_the_compiled_catalogue_is_the_one_written():
+    """The app reads messages.mo: a .po edited without `make translations` would not show."""
+    def texts(catalogue):
+        as_key = lambda value: tuple(value) if isinstance(value, (list, tuple)) else value  # noqa: E731
+        return {as_key(message.id): as_key(message.string) for message in catalogue if message.id}
+
+    with open(CATALOGUE / "messages.mo", "rb") as mo:
+        compiled = texts(read_mo(mo))
+    assert compiled == texts(_spanish_catalogue())
+
+
+# --- dates, money -------------------------------------------------------------------------------
+
+def test_dates_and_instants_read_the_spanish_way_and_amounts_keep_us_separators(app):
+    instant = datetime(2026, 12, 2, 13, 22, tzinfo=timezone.utc)  # 7:22 AM in Chicago
+    with force_locale("es_US"):
+        assert format_date(date(2026, 12, 2)) == "2 de diciembre de 2026"
+        assert format_date(date(2026, 12, 2), with_year=False) == "2 de diciembre"
+        assert format_instant(instant, "America/Chicago") == "2 de diciembre de 2026, 7:22 a.m. CST"
+    assert format_instant(instant, "America/Chicago") == "2 December 2026, 7:22 AM CST"
+
+
+# --- whose language ------------------------------------------------------------------------------
+
+def test_the_browser_language_is_followed_until_someone_chooses(client):
+    assert "Convocatorias" in client.get("/calls", headers=SPANISH).get_data(as_text=True)
+    page = client.get("/calls").get_data(as_text=True)
+    assert '<html lang="en">' in page and "Funding calls" in page
+
+
+def test_the_switch_changes_the_language_and_returns_to_the_page(client):
+    response = client.post("/language", data={"language": "es", "next": "/calls?page=2"})
+    assert response.status_code == 303 and response.headers["Location"] == "/calls?page=2"
+    page = client.get("/calls").get_data(as_text=True)
+    assert '<html lang="es">' in page and "Abiertas ahora" in page
+    # The switch offers the other language, marked as written in it.
+    assert 'value="en"' in page and 'lang="en">English</button>' in page
+
+
+@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example"])
+def test_the_switch_never_sends_anyone_off_the_site(client, target):
+    response = client.post("/language", data={"language": "es", "next": target})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_changes_nothing(client):
+    client.post("/language", data={"language": "xx", "next": "/calls"})
+    assert "Funding calls" in client.get("/calls").get_data(as_text=True)
+
+
+def test_the_switch_is_protected_against_cross_site_requests(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    response = client.post("/language", data={"language": "es", "next": "/calls"})
+    assert response.status_code == 400
+    assert "Funding calls" in client.get("/calls").get_data(as_text=True)
+
+
+def test_a_choice_made_before_logging_in_becomes_the_accounts(client, login, make_user):
+    applicant = make_user(Role.APPLICANT)
+    client.post("/language", data={"language": "es", "next": "/"})
+    login(applicant)
+    assert fresh(applicant).language == "es"
+    assert "Mis solicitudes" in client.get("/").get_data(as_text=True)
+
+
+def test_a_logged_in_choice_follows_the_person_to_another_browser(app, client, login, make_user):
+    applicant = make_user(Role.APPLICANT)
+    login(applicant)
+    client.post("/language", data={"language": "es", "next": "/"})
+    assert fresh(applicant).language == "es"
+    other_browser = app.test_client()
+    login(applicant, the_client=other_browser)
+    assert "Mis solicitudes" in other_browser.get("/").get_data(as_text=True)
+
+
+def test_staff_pages_stay_english_and_offer_no_switch(client, login, make_user, make_organisation):
+    officer = make_user(Role.PROGRAM_OFFICER, organisation=make_organisation(kind=OrganisationKind.OTHER))
+    officer.language = "es"
+    login(officer)
+    page = client.get("/manage/calls", headers=SPANISH).get_data(as_text=True)
+    assert '<html lang="en">' in page and "Manage calls" in page and "Gestionar" not in page
+    assert 'action="/language"' not in page
+    # The same person reads the public pages in the language they chose.
+    assert "Convocatorias" in client.get("/calls").get_data(as_text=True)
+
+
+# --- a call's own texts ------------------------------------------------------------------------
+
+def test_a_calls_public_page_shows_its_spanish_texts_to_spanish_readers(client, make_user, make_organisation):
+    officer = make_user(Role.PROGRAM_OFFICER, organisation=make_organisation(kind=OrganisationKind.OTHER))
+    call = build_call(officer, publish=True, title_es="Alianzas de Confianza Comunitaria",
+                      description_es="Construir **confianza** juntos.")
+    spanish = client.get(f"/calls/{call.id}", headers=SPANISH).get_data(as_text=True)
+    assert "<h1 class=\"h2\">Alianzas de Confianza Comunitaria</h1>" in spanish
+    assert "<strong>confianza</strong>" in spanish
+    assert "Datos clave" in spanish and "Requisitos de la alianza" in spanish
+    # No Spanish summary was given: the English one is shown rather than nothing.
+    assert "Money for partnerships." in spanish
+    english = client.get(f"/calls/{call.id}").get_data(as_text=True)
+    assert "<h1 class=\"h2\">Community Trust Partnerships</h1>" in english and "Key facts" in english
+
+
+def test_an_officer_gives_the_spanish_texts_in_the_calls_form(client, login, make_user, make_organisation):
+    officer = make_user(Role.PROGRAM_OFFICER, organisation=make_organisation(kind=OrganisationKind.OTHER))
+    call = build_call(officer)
+    login(officer)
+    form = client.get(f"/manage/calls/{call.id}/edit").get_data(as_text=True)
+    assert 'name="title_es"' in form and "Title in Spanish (optional)" in form
+
+
+# --- e-mails --------------------------------------------------------------------------------------
+
+def test_an_email_is_written_in_its_readers_language_whoever_sends_it(app, make_user, outbox):
+    reader = make_user(Role.APPLICANT, full_name="Ana Reyes")
+    reader.language = "es"
+    with app.test_request_context("/manage/calls"):  # an officer's page, in English
+        queue_email(recipient=reader.email, recipient_user=reader, kind="test", template="application_invitation",
+                    subject=_lazy_subject(), application=_Stub(title="Salud Juntos", call=_Stub(text_in=lambda f: "C")),
+                    inviter=_Stub(full_name="Officer", organisation=_Stub(name="Funder")),
+                    role=_Stub(label="Editor"), link="https://example.org/x")
+    message = outbox()[-1]
+    assert message.subject == "Invitación a trabajar en «Salud Juntos»"
+    assert message.body.startswith("Hola:") and "le invita a trabajar en la solicitud" in message.body
+
+
+def test_an_address_with_an_account_gets_its_accounts_language(app, make_user, outbox):
+    reader = make_user(Role.APPLICANT)
+    reader.language = "es"
+    with app.test_request_context("/"):
+        queue_email(recipient=reader.email.upper(), kind="test", template="application_invitation",
+                    subject=_lazy_subject(), application=_Stub(title="T", call=_Stub(text_in=lambda f: "C")),
+                    inviter=_Stub(full_name="A", organisation=_Stub(name="B")), role=_Stub(label="Viewer"),
+                    link="https://example.org/x")
+    assert outbox()[-1].body.startswith("Hola:")
+
+
+def _lazy_subject():
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext("Invitation to work on “%(title)s”", title="Salud Juntos")
+
+
+class _Stub:
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
