@@ -519,15 +519,17 @@ def load_demo_closed_review(call, officer: User, in_review: list) -> None:
 
 def load_demo_awards(officer: User) -> None:
     """The closed call's round: applications submitted while it was open, screened in,
-    decided and released; one award accepted (its first report accepted, payment released
-    and paid), one offer waiting for the grantee's answer."""
+    decided and released; one award accepted (its first report fell short of a target and was
+    accepted, the payment released with the officer's justification and paid by bank transfer;
+    the next milestone has targets too), one offer waiting for the grantee's answer."""
     from io import BytesIO
 
     from grants.applications import services as applications
     from grants.applications.enums import BudgetCategory
     from grants.awards import reporting
     from grants.awards import services as awards
-    from grants.awards.enums import DecisionOutcome
+    from grants.awards import targets
+    from grants.awards.enums import DecisionOutcome, PaymentMethod, ShortfallChoice
     from grants.calls.models import Call
 
     user = services.find_user_by_email
@@ -566,6 +568,10 @@ def load_demo_awards(officer: User) -> None:
     active = db.session.scalar(select(Award).where(Award.application_id == decided[0].id))
     awards.accept_award(active, user=riverside, confirm_terms=True)
     first = active.milestones[0]
+    # Payments tied to outcomes: the start-up report reaches one target and falls short of the other.
+    sessions, reached = call.metrics[0], call.metrics[1]
+    targets.set_milestone_targets(first, officer=officer, targets={sessions.id: 6, reached.id: 200})
+    targets.set_milestone_targets(active.milestones[1], officer=officer, targets={sessions.id: 24, reached.id: 800})
     metrics = {metric.id: value for metric, value in zip(call.metrics, (6, 140))}
     content = reporting.ReportContent(
         narrative="Six barbershop conversations held; 140 residents took part. Barbers asked for a short guide on "
@@ -576,10 +582,14 @@ def load_demo_awards(officer: User) -> None:
     report = reporting.submit_report(first, author=riverside, content=content)
     reporting.sign_off_report(report, user=eastside)
     _demo_check_ins(active, riverside, eastside, officer)
-    reporting.accept_report(first, officer=officer, comments="Thank you: a clear start.")
+    reporting.accept_report(
+        first, officer=officer, comments="Thank you: a clear start.", shortfall_choice=ShortfallChoice.RELEASE,
+        shortfall_reason="140 of the 200 residents: two sessions moved to the evening after the barbers asked, and "
+                         "the first ones were smaller. The sessions are all held and the partnership is on track, so "
+                         "the payment is released in full.")
     payment = first.payment
-    reporting.release_payment(payment, officer=officer)
-    reporting.mark_paid(payment, officer=officer, paid_on=today)
+    reporting.release_payment(payment, officer=officer, method=PaymentMethod.BANK_TRANSFER, confirmed=True)
+    reporting.mark_paid(payment, officer=officer, paid_on=today, reference="ACH 2026-0417", confirmed=True)
     # The next report's check-in, begun early: the partner's ratings fall; the lead has not answered yet.
     _answer(active.milestones[1], eastside, (4, 2, 5), "Still waiting for the second subaward instalment.",
             funds=_dollars(12_000))

@@ -76,6 +76,47 @@ PAYMENT_TRANSITIONS = {
 }
 
 
+class PaymentHold(enum.Enum):
+    """A payment held back because the accepted report fell short of its milestone's targets."""
+
+    HELD = "held"
+    PLAN_SUBMITTED = "plan_submitted"
+    PLAN_ACCEPTED = "plan_accepted"
+
+    @property
+    def label(self) -> str:
+        return {"held": "Held pending a revised plan", "plan_submitted": "Revised plan submitted",
+                "plan_accepted": "Revised plan accepted"}[self.value]
+
+
+# (no hold) → held → plan submitted → plan accepted: only then is the payment released.
+PAYMENT_HOLD_TRANSITIONS = {
+    None: frozenset({PaymentHold.HELD}),
+    PaymentHold.HELD: frozenset({PaymentHold.PLAN_SUBMITTED}),
+    PaymentHold.PLAN_SUBMITTED: frozenset({PaymentHold.PLAN_ACCEPTED}),
+    PaymentHold.PLAN_ACCEPTED: frozenset(),
+}
+
+
+class ShortfallChoice(enum.Enum):
+    """What the officer does with the payment of a report that falls short of its targets."""
+
+    RELEASE = "release"
+    HOLD = "hold"
+
+
+class PaymentMethod(enum.Enum):
+    BANK_TRANSFER = "bank_transfer"
+    CHECK = "check"
+    CARD = "card"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return {"bank_transfer": "Bank transfer (ACH or wire)", "check": "Check", "card": "Card",
+                "other": "Other"}[self.value]
+
+
 class ReportOutcome(enum.Enum):
     ACCEPTED = "accepted"
     REVISION_REQUESTED = "revision_requested"

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.awards.enums import AwardStatus, DecisionOutcome, MilestoneStatus, PaymentStatus, ReportOutcome
+from grants.awards.enums import (
+    AwardStatus,
+    DecisionOutcome,
+    MilestoneStatus,
+    PaymentHold,
+    PaymentMethod,
+    PaymentStatus,
+    ReportOutcome,
+)
 from grants.core.types import UTCDateTime, enum_type, utcnow
 from grants.extensions import db
 
@@ -113,8 +121,26 @@ class Milestone(db.Model):
 
     award: Mapped[Award] = relationship(back_populates="milestones")
     payment: Mapped[Payment | None] = relationship(back_populates="milestone", uselist=False)
+    targets: Mapped[list[MilestoneTarget]] = relationship(back_populates="milestone", cascade="all, delete-orphan",
+                                                          order_by="MilestoneTarget.id")
     reports: Mapped[list[MilestoneReport]] = relationship(back_populates="milestone", cascade="all, delete-orphan",
                                                           order_by="MilestoneReport.version")
+
+
+class MilestoneTarget(db.Model):
+    """An outcome figure the milestone's report is expected to reach (to date, like the figures)."""
+
+    __tablename__ = "milestone_target"
+    __table_args__ = (UniqueConstraint("milestone_id", "metric_id"),
+                      CheckConstraint("target > 0", name="target_positive"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id", ondelete="CASCADE"), index=True)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("outcome_metric.id", ondelete="CASCADE"))
+    target: Mapped[int] = mapped_column(BigInteger)
+
+    milestone: Mapped[Milestone] = relationship(back_populates="targets")
+    metric = relationship("OutcomeMetric")
 
 
 class Payment(db.Model):
@@ -123,6 +149,18 @@ class Payment(db.Model):
         CheckConstraint("amount_cents > 0", name="amount_positive"),
         CheckConstraint("status = 'scheduled' OR released_at IS NOT NULL", name="released_has_instant"),
         CheckConstraint("status <> 'paid' OR (paid_at IS NOT NULL AND paid_on IS NOT NULL)", name="paid_has_date"),
+        # A released payment says how it is paid; a paid one carries the bank's or check's reference.
+        CheckConstraint("status = 'scheduled' OR payment_method IS NOT NULL", name="released_has_method"),
+        CheckConstraint("status <> 'paid' OR payment_reference <> ''", name="paid_has_reference"),
+        # A hold has its instant and reason; a plan its text and instant; a held payment is not
+        # released until its revised plan is accepted.
+        CheckConstraint("hold IS NULL OR (held_at IS NOT NULL AND hold_reason <> '')", name="hold_has_reason"),
+        CheckConstraint("hold IS NULL OR hold = 'held' OR (plan_submitted_at IS NOT NULL AND revised_plan <> '')",
+                        name="plan_has_instant"),
+        CheckConstraint("hold IS NULL OR hold <> 'plan_accepted' OR plan_accepted_at IS NOT NULL",
+                        name="plan_accepted_has_instant"),
+        CheckConstraint("hold IS NULL OR hold = 'plan_accepted' OR status = 'scheduled'",
+                        name="held_until_plan_accepted"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,6 +174,17 @@ class Payment(db.Model):
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The day the money went out, as the officer records it (paid_at is when they recorded it).
     paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_method: Mapped[PaymentMethod | None] = mapped_column(enum_type(PaymentMethod, "payment_method"))
+    payment_reference: Mapped[str] = mapped_column(String(100), default="")
+    # Where the accepted report fell short of the milestone's targets: either the officer's
+    # reason to release all the same, or a hold until a revised plan is accepted.
+    shortfall_justification: Mapped[str] = mapped_column(Text, default="")
+    hold: Mapped[PaymentHold | None] = mapped_column(enum_type(PaymentHold, "payment_hold"))
+    hold_reason: Mapped[str] = mapped_column(Text, default="")
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    revised_plan: Mapped[str] = mapped_column(Text, default="")
+    plan_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    plan_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     award: Mapped[Award] = relationship(back_populates="payments")
     milestone: Mapped[Milestone | None] = relationship(back_populates="payment")

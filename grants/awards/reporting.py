@@ -36,8 +36,10 @@ from grants.awards.enums import (
     PAYMENT_TRANSITIONS,
     AwardStatus,
     MilestoneStatus,
+    PaymentMethod,
     PaymentStatus,
     ReportOutcome,
+    ShortfallChoice,
 )
 from grants.awards.models import (
     Award,
@@ -49,6 +51,7 @@ from grants.awards.models import (
     ReportSignOff,
     ReportSpending,
 )
+from grants.awards import targets
 from grants.awards.permissions import can_sign_off_report, is_grantee
 from grants.checkins import services as checkins
 from grants.core.dates import format_date
@@ -188,13 +191,7 @@ def _check_content(milestone: Milestone, content: ReportContent) -> None:
         raise DomainError(f"The narrative may be at most {NARRATIVE_LIMIT:,} characters long.")
 
 
-def _lock(obj, *attribute_names: str):
-    """Lock ``obj``'s row and re-read the columns a check uses. Pending changes are flushed
-    first: a refresh would otherwise drop them. Only the object's own columns are read:
-    FOR UPDATE refuses outer joins."""
-    db.session.flush()
-    db.session.refresh(obj, attribute_names=list(attribute_names), with_for_update=True)
-    return obj
+_lock = targets.lock_row
 
 
 def _lock_milestone(milestone: Milestone) -> Milestone:
@@ -414,15 +411,19 @@ def _tell_grantee(milestone: Milestone, report: MilestoneReport, *, accepted: bo
                     link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))
 
 
-def accept_report(milestone: Milestone, *, officer, comments: str = "") -> MilestoneReport:
+def accept_report(milestone: Milestone, *, officer, comments: str = "",
+                  shortfall_choice: ShortfallChoice | None = None, shortfall_reason: str = "") -> MilestoneReport:
     """Accept the submitted report: the milestone becomes ACCEPTED (its payment may now be
     released); accepting the final milestone's report completes the award (closeout).
 
     Refused (nothing changed) while a partner's sign-off is missing where the call requires
     it, while an organisation has neither answered the partnership check-in nor declined to
-    (where the call asks for one), and for the final milestone while another milestone's report is not accepted.
-    Side effects: audit events ``milestone.report_accepted`` (and ``award.completed``); an
-    e-mail to the application's owner and the report's submitter.
+    (where the call asks for one), for the final milestone while another milestone's report is
+    not accepted, and, where the report falls short of the milestone's targets and its payment
+    is scheduled, without the officer's choice and reason (targets.decide_shortfall).
+    Side effects: audit events ``milestone.report_accepted`` (and ``award.completed``;
+    ``payment.held`` or ``payment.release_justified``); an e-mail to the application's owner
+    and the report's submitter.
     """
     _lock_milestone(milestone)
     report = _report_to_decide(milestone)
@@ -443,10 +444,14 @@ def accept_report(milestone: Milestone, *, officer, comments: str = "") -> Miles
         if open_ones:
             raise DomainError("The final report closes the award, so the other reports are accepted first: "
                               f"{', '.join(open_ones)}. The report was not accepted.")
+    if targets.needs_shortfall_choice(milestone, report):
+        targets.decide_shortfall(milestone, report, officer=officer, choice=shortfall_choice,
+                                 reason=shortfall_reason)
     _decide(report, ReportOutcome.ACCEPTED, officer, comments)
     apply_transition(milestone, MilestoneStatus.ACCEPTED, MILESTONE_TRANSITIONS, actor=officer,
                      action="milestone.report_accepted",
-                     details={"report_id": report.id, "version": report.version})
+                     details={"report_id": report.id, "version": report.version,
+                              "shortfalls": [s.describe() for s in targets.shortfalls(milestone, report)]})
     if milestone.is_final:
         apply_transition(award, AwardStatus.COMPLETED, AWARD_TRANSITIONS, actor=officer, action="award.completed",
                          details={"final_milestone_id": milestone.id, "report_id": report.id})
@@ -479,18 +484,31 @@ def committed_cents(award: Award) -> int:
         Payment.award_id == award.id, Payment.status.in_(COMMITTED_PAYMENTS))) or 0)
 
 
-def release_payment(payment: Payment, *, officer) -> Payment:
-    """Release a scheduled payment to the grantee.
+NOT_CONFIRMED = "Tick “I confirm” to {what}. Nothing was {done}."
 
-    Refused (nothing changed) unless the award is active or completed, the payment's milestone
-    report is accepted, and the released and paid payments with this one stay within the award
-    amount. The award's row is locked first, so two releases at once cannot both pass the
-    check. Side effects: audit event ``payment.released``; an e-mail to the application's owner.
+
+def release_payment(payment: Payment, *, officer, method: PaymentMethod | None, confirmed: bool) -> Payment:
+    """Release a scheduled payment to the grantee, to be paid by ``method``.
+
+    Refused (nothing changed) unless the officer confirmed and chose a method, the award is
+    active or completed, the payment's milestone report is accepted, a hold on it has ended
+    with an accepted revised plan, and the released and paid payments with this one stay
+    within the award amount. The award's row is locked first, so two releases at once cannot
+    both pass the check. Side effects: audit event ``payment.released`` (with the method); an
+    e-mail to the application's owner.
     """
+    if not confirmed:
+        raise DomainError(NOT_CONFIRMED.format(what="release the payment", done="released"))
+    if not isinstance(method, PaymentMethod):
+        raise DomainError("Choose how the payment is made (bank transfer, check, card or other). Nothing was "
+                          "released.")
     award = _lock(payment.award, "status", "amount_cents", "version")  # version: the mapper checks it
-    _lock(payment, "status")
+    _lock(payment, "status", "hold")
     if payment.status is not PaymentStatus.SCHEDULED:
         raise DomainError(f"This payment is already {payment.status.label.lower()}.")
+    held = targets.release_blocker(payment)
+    if held:
+        raise DomainError(held)
     if award.status not in (AwardStatus.ACTIVE, AwardStatus.COMPLETED):
         raise DomainError(f"This award is {award.status.label.lower()}; its payments cannot be released.")
     milestone = payment.milestone
@@ -503,9 +521,10 @@ def release_payment(payment: Payment, *, officer) -> Payment:
             f"Releasing {format_money(payment.amount_cents)} would bring the released and paid payments to "
             f"{format_money(already + payment.amount_cents)}, more than the award of "
             f"{format_money(award.amount_cents)}. Nothing was released.")
+    payment.payment_method = method
     apply_transition(payment, PaymentStatus.RELEASED, PAYMENT_TRANSITIONS, actor=officer, action="payment.released",
                      details={"award_id": award.id, "amount_cents": payment.amount_cents,
-                              "milestone_id": payment.milestone_id})
+                              "milestone_id": payment.milestone_id, "paid_by": method.label})
     owner = award.application.owner
     queue_email(recipient=owner.email, recipient_user=owner, kind="payment_released", template="payment_released",
                 subject=f"Payment released: {format_money(payment.amount_cents)}, {_reference(award)}",
@@ -514,9 +533,21 @@ def release_payment(payment: Payment, *, officer) -> Payment:
     return payment
 
 
-def mark_paid(payment: Payment, *, officer, paid_on: date | None, now: datetime | None = None) -> Payment:
+REFERENCE_LIMIT = 100
+
+
+def mark_paid(payment: Payment, *, officer, paid_on: date | None, reference: str, confirmed: bool,
+              now: datetime | None = None) -> Payment:
     """Record that a released payment was paid on ``paid_on`` (a day in the call's zone, not
-    in the future, not before its release). Audited as ``payment.paid``."""
+    in the future, not before its release) under ``reference`` (the bank transfer's or the
+    check's number, required), once the officer confirmed. Audited as ``payment.paid``."""
+    if not confirmed:
+        raise DomainError(NOT_CONFIRMED.format(what="record the payment as paid", done="recorded"))
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError("Give the payment's reference (the transfer's or check's number). Nothing was recorded.")
+    if len(reference) > REFERENCE_LIMIT:
+        raise DomainError(f"The reference may be at most {REFERENCE_LIMIT} characters long. Nothing was recorded.")
     _lock(payment, "status")
     if payment.status is not PaymentStatus.RELEASED:
         raise DomainError("Only a released payment can be marked paid; this one is "
@@ -529,10 +560,10 @@ def mark_paid(payment: Payment, *, officer, paid_on: date | None, now: datetime 
     released_on = in_zone(payment.released_at, call.time_zone).date()
     if paid_on < released_on:
         raise DomainError(f"The payment date cannot be before its release on {format_date(released_on)}.")
-    payment.paid_on = paid_on
+    payment.paid_on, payment.payment_reference = paid_on, reference
     apply_transition(payment, PaymentStatus.PAID, PAYMENT_TRANSITIONS, actor=officer, action="payment.paid",
                      details={"award_id": payment.award_id, "amount_cents": payment.amount_cents,
-                              "paid_on": paid_on.isoformat()})
+                              "paid_on": paid_on.isoformat(), "reference": reference})
     return payment
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, HiddenField, IntegerField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from grants.accounts.forms import MultiCheckboxField
 from grants.applications.enums import BudgetCategory
-from grants.awards.reporting import MAX_METRIC_VALUE, NARRATIVE_LIMIT
+from grants.awards.enums import PaymentMethod, ShortfallChoice
+from grants.awards.reporting import MAX_METRIC_VALUE, NARRATIVE_LIMIT, REFERENCE_LIMIT
+from grants.awards.targets import MAX_TARGET, REASON_LIMIT
 from grants.core.forms import BaseForm, MoneyField
 
 WHOLE_NUMBER = "Enter a whole number, 0 or more (for example 250)."
@@ -74,6 +77,46 @@ def report_form_class(call) -> type[ReportForm]:
 class DecisionForm(BaseForm):
     comments = TextAreaField("Comments to the grantee", validators=[Length(max=10_000)], render_kw={"rows": 5},
                              id="accept-comments")
+    # Asked only where the report falls short of the milestone's targets (grants.awards.targets).
+    shortfall_choice = RadioField("The report falls short of the targets. The payment of this milestone:", choices=[
+        SelectChoice(ShortfallChoice.RELEASE.value, "Release it all the same, for the reason below"),
+        SelectChoice(ShortfallChoice.HOLD.value, "Hold it pending a revised plan from the grantee")],
+        validators=[Optional()])
+    shortfall_reason = TextAreaField(
+        "Reason", validators=[Length(max=REASON_LIMIT)], render_kw={"rows": 3},
+        description="Why you release it, or what the revised plan must address. The grantee reads it.")
+
+    @property
+    def chosen_shortfall(self) -> ShortfallChoice | None:
+        try:
+            return ShortfallChoice(self.shortfall_choice.data)
+        except ValueError:
+            return None
+
+
+class TargetsForm(BaseForm):
+    """The milestone's outcome targets; the view adds target_<id> per outcome metric of the call."""
+
+
+def targets_form_class(call) -> type[TargetsForm]:
+    class Form(TargetsForm):
+        pass
+
+    for metric in call.metrics:
+        setattr(Form, f"target_{metric.id}", WholeNumberField(
+            f"{metric.name}" + (f" ({metric.unit})" if metric.unit else ""),
+            validators=[Optional(), NumberRange(min=1, max=MAX_TARGET, message="Enter a whole number above zero, "
+                                                                                 "or leave it empty for no target.")],
+            render_kw={"inputmode": "numeric", "min": 1}, description="To date, by this milestone. Empty: no target."))
+    return Form
+
+
+class RevisedPlanForm(BaseForm):
+    plan = TextAreaField("Your revised plan", validators=[
+        DataRequired("Write the revised plan: how the partnership will reach the targets."),
+        Length(max=REASON_LIMIT)], render_kw={"rows": 6},
+        description="What you will change to reach the targets, and by when. The program officer reads it "
+                    "before releasing the payment.")
 
 
 class RevisionForm(BaseForm):
@@ -83,8 +126,30 @@ class RevisionForm(BaseForm):
         render_kw={"rows": 5}, description="The grantee sees these comments with the report.", id="revision-comments")
 
 
+CONFIRM = "I confirm"
+METHOD_CHOICES = [SelectChoice("", "Choose…")] + [SelectChoice(m.value, m.label) for m in PaymentMethod]
+
+
+class ReleasePaymentForm(BaseForm):
+    method = SelectField("Paid by", choices=METHOD_CHOICES,
+                         validators=[DataRequired("Choose how the payment is made.")])
+    confirm = BooleanField(CONFIRM, validators=[DataRequired("Tick “I confirm” to release the payment.")])
+    back = HiddenField()
+
+    @property
+    def chosen_method(self) -> PaymentMethod | None:
+        try:
+            return PaymentMethod(self.method.data)
+        except ValueError:
+            return None
+
+
 class PaidForm(BaseForm):
     paid_on = DateField("Paid on", validators=[InputRequired("Give the date the payment was made.")],
                         description="The day the money went out, in the call's time zone.")
+    reference = StringField("Reference", validators=[
+        DataRequired("Give the payment's reference (the transfer's or check's number)."),
+        Length(max=REFERENCE_LIMIT)])
+    confirm = BooleanField(CONFIRM, validators=[DataRequired("Tick “I confirm” to record the payment as paid.")])
     # Where to go back to: the page the button was on.
     back = HiddenField()

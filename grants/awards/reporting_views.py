@@ -23,19 +23,22 @@ from grants.applications.models import Application, Collaborator
 from grants.attachments.views import serve_stored_file
 from grants.audit.services import record_event
 from grants.awards import portfolio as figures
-from grants.awards import reporting
+from grants.awards import reporting, targets
 from grants.awards.blueprint import bp
 from grants.awards.charts import bar_chart, funds_chart, milestones_chart
 from grants.core.csv_export import csv_download
-from grants.awards.enums import AwardStatus, MilestoneStatus
+from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod
 from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportDocument
 from grants.awards.permissions import can_decide, can_file_report, can_view_award, is_grantee
 from grants.awards.reporting_forms import (
     DecisionForm,
     PaidForm,
+    ReleasePaymentForm,
+    RevisedPlanForm,
     RevisionForm,
     report_form_class,
     spending_field_name,
+    targets_form_class,
 )
 from grants.calls.models import Call
 from grants.checkins import services as checkins
@@ -111,7 +114,7 @@ def _carried_files(milestone: Milestone):
     return report.documents if report is not None else []
 
 
-def _render_report(award: Award, milestone: Milestone, form, status: int = 200):
+def _render_report(award: Award, milestone: Milestone, form, status: int = 200, plan_form=None):
     grantee = is_grantee(current_user, award)
     may_file = can_file_report(current_user, award) and milestone.status in reporting.REPORTABLE
     today = reporting.local_today(award.call)
@@ -129,6 +132,8 @@ def _render_report(award: Award, milestone: Milestone, form, status: int = 200):
         metric_value=reporting.metric_value, spending_in=reporting.spending_in,
         # After a conflicting save: the report as someone else saved it, beside what was typed.
         saved_now=reporting.working_version(milestone) if status == 409 and grantee else None,
+        shortfalls=targets.shortfalls(milestone, latest), target_of=targets.target_of,
+        plan_form=plan_form or RevisedPlanForm(formdata=None),
     ), status
 
 
@@ -172,6 +177,32 @@ def milestone_report(award_id: int, milestone_id: int):
             # What was typed stays; the next save is based on the report as it is now.
             form.basis.data = reporting.report_basis(milestone)
     return _render_report(award, milestone, form, status)
+
+
+@bp.route("/awards/<int:award_id>/milestones/<int:milestone_id>/revised-plan", methods=["POST"])
+@login_required
+@keeps_input_on_csrf_error
+def submit_revised_plan(award_id: int, milestone_id: int):
+    """The grantee's revised plan for the milestone's held payment."""
+    award, milestone = load_award_milestone(award_id, milestone_id)
+    require(is_grantee(current_user, award), target=milestone, reason="not the grantee")
+    form = RevisedPlanForm()
+    status = 400
+    if form.validate_on_submit():
+        if milestone.payment is None:
+            form.form_errors.append("This milestone has no payment, so no revised plan is taken. Nothing was saved.")
+        else:
+            status = _act(form, lambda: targets.submit_revised_plan(milestone.payment, author=_me(),
+                                                                    plan=form.plan.data))
+            if status is None:
+                flash("Your revised plan is submitted. The program officer reads it and then releases the payment.",
+                      "success")
+                return redirect(url_for("awards.milestone_report", award_id=award.id, milestone_id=milestone.id,
+                                        _anchor="payment"))
+    form_class = report_form_class(award.call)
+    report_form = form_class(formdata=None)
+    _prefill(report_form, milestone)
+    return _render_report(award, milestone, report_form, status, plan_form=form)
 
 
 @bp.route("/awards/<int:award_id>/milestones/<int:milestone_id>/report/files/<int:document_id>")
@@ -253,6 +284,11 @@ def report_partner_of(award: Award):
     return reporting.partner_of(current_user, award)
 
 
+@bp.app_template_global("payment_methods")
+def payment_methods():
+    return list(PaymentMethod)
+
+
 @bp.app_template_global("local_today_of")
 def local_today_of(call):
     return reporting.local_today(call)
@@ -290,8 +326,16 @@ def grantee_dashboard():
 
 # --- the officer's review of a milestone --------------------------------------------------------
 
+def _targets_form(milestone: Milestone, formdata=None):
+    form = targets_form_class(milestone.award.call)(formdata=formdata)
+    if formdata is None:
+        for metric in milestone.award.call.metrics:
+            form[f"target_{metric.id}"].data = targets.target_of(milestone, metric.id)
+    return form
+
+
 def _render_review(milestone: Milestone, *, accept_form=None, revision_form=None, paid_form=None,
-                   status: int = 200):
+                   targets_form=None, status: int = 200):
     award = milestone.award
     today = reporting.local_today(award.call)
     latest = reporting.latest_submitted(milestone)
@@ -310,6 +354,10 @@ def _render_review(milestone: Milestone, *, accept_form=None, revision_form=None
         paid_form=paid_form, payment=milestone.payment, overdue=reporting.is_overdue(milestone, today),
         categories=list(BudgetCategory), metric_value=reporting.metric_value, spending_in=reporting.spending_in,
         spending_total=reporting.spending_total, has_award_page="awards.manage_award" in _endpoints(),
+        targets_form=targets_form or _targets_form(milestone), target_of=targets.target_of,
+        targets_editable=award.status in targets.TARGETS_EDITABLE and milestone.status is not MilestoneStatus.ACCEPTED,
+        shortfalls=targets.shortfalls(milestone, latest),
+        needs_choice=targets.needs_shortfall_choice(milestone, latest),
     ), status
 
 
@@ -332,9 +380,13 @@ def accept_milestone_report(milestone_id: int):
     status = 400
     if form.validate_on_submit():
         completes = milestone.is_final
-        status = _act(form, lambda: reporting.accept_report(milestone, officer=_me(), comments=form.comments.data))
+        status = _act(form, lambda: reporting.accept_report(
+            milestone, officer=_me(), comments=form.comments.data, shortfall_choice=form.chosen_shortfall,
+            shortfall_reason=form.shortfall_reason.data or ""))
         if status is None:
+            held = milestone.payment is not None and milestone.payment.hold is not None
             flash(f"The report for “{milestone.name}” is accepted." + (
+                " Its payment is held until you accept the grantee's revised plan." if held else
                 " It was the final report: the award is completed." if completes else
                 " Its payment can now be released." if milestone.payment is not None else ""), "success")
             return redirect(url_for("awards.review_milestone", milestone_id=milestone.id))
@@ -355,7 +407,28 @@ def request_milestone_revision(milestone_id: int):
     return _render_review(milestone, revision_form=form, status=status)
 
 
+@bp.route("/manage/milestones/<int:milestone_id>/targets", methods=["POST"])
+@role_required(can_decide)
+@keeps_input_on_csrf_error
+def set_milestone_targets(milestone_id: int):
+    milestone = load_or_404(Milestone, milestone_id)
+    form = _targets_form(milestone, formdata=request.form)
+    status = 400
+    if form.validate_on_submit():
+        chosen = {metric.id: form[f"target_{metric.id}"].data for metric in milestone.award.call.metrics}
+        status = _act(form, lambda: targets.set_milestone_targets(milestone, officer=_me(), targets=chosen))
+        if status is None:
+            flash(f"The targets of “{milestone.name}” are saved.", "success")
+            return redirect(url_for("awards.review_milestone", milestone_id=milestone.id, _anchor="targets-title"))
+    return _render_review(milestone, targets_form=form, status=status)
+
+
 # --- payments -----------------------------------------------------------------------------------
+
+def _problems(form) -> str:
+    """What kept a payment form from going through, for the flash message of the page it returns to."""
+    return " ".join(form.form_errors + [error for name, errors in form.errors.items() if name != "csrf_token"
+                                        for error in errors])
 
 def _back(payment: Payment):
     """Back to the page the button was on: the officer's award page or the milestone's."""
@@ -371,13 +444,25 @@ def _back(payment: Payment):
 @role_required(can_decide)
 def release_payment(payment_id: int):
     payment = load_or_404(Payment, payment_id)
+    form = ReleasePaymentForm()
+    if form.validate_on_submit() and _act(form, lambda: reporting.release_payment(
+            payment, officer=_me(), method=form.chosen_method, confirmed=bool(form.confirm.data))) is None:
+        flash(f"The payment of {format_money(payment.amount_cents)} is released, to be paid by "
+              f"{payment.payment_method.label.lower()}. Mark it paid once the money has gone out.", "success")
+        return _back(payment)
+    flash(_problems(form) or "The payment was not released.", "danger")
+    return _back(payment)
+
+
+@bp.route("/manage/payments/<int:payment_id>/plan/accept", methods=["POST"])
+@role_required(can_decide)
+def accept_revised_plan(payment_id: int):
+    payment = load_or_404(Payment, payment_id)
     form = ActionForm()
-    if form.validate_on_submit():
-        if _act(form, lambda: reporting.release_payment(payment, officer=_me())) is None:
-            flash(f"The payment of {format_money(payment.amount_cents)} is released. Mark it paid once the money "
-                  "has gone out.", "success")
-        else:
-            flash(" ".join(form.form_errors), "danger")
+    if form.validate_on_submit() and _act(form, lambda: targets.accept_revised_plan(payment, officer=_me())) is None:
+        flash("The revised plan is accepted. The payment can now be released.", "success")
+        return _back(payment)
+    flash(_problems(form) or "The revised plan was not accepted.", "danger")
     return _back(payment)
 
 
@@ -386,14 +471,13 @@ def release_payment(payment_id: int):
 def mark_payment_paid(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = PaidForm()
-    if form.validate_on_submit():
-        if _act(form, lambda: reporting.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data)) is None:
-            flash(f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
-                  f"{format_date(payment.paid_on)}.", "success")
-            return _back(payment)
-    problems = form.form_errors + [error for name, errors in form.errors.items() if name != "csrf_token"
-                                   for error in errors]
-    flash(" ".join(problems) or "The payment was not marked paid.", "danger")
+    if form.validate_on_submit() and _act(form, lambda: reporting.mark_paid(
+            payment, officer=_me(), paid_on=form.paid_on.data, reference=form.reference.data,
+            confirmed=bool(form.confirm.data))) is None:
+        flash(f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
+              f"{format_date(payment.paid_on)}, reference {payment.payment_reference}.", "success")
+        return _back(payment)
+    flash(_problems(form) or "The payment was not marked paid.", "danger")
     return _back(payment)
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 from sqlalchemy.orm.exc import StaleDataError
@@ -232,9 +232,12 @@ def _milestone_form(milestone: Milestone, formdata=None) -> MilestoneForm:
 
 
 def _award_history(award: Award) -> list[AuditEvent]:
-    return db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "Award",
-                                                       AuditEvent.object_id == str(award.id))
-                              .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
+    """The award's events and its payments' (release, hold, revised plan, paid with its reference)."""
+    payments = [str(payment.id) for payment in award.payments]
+    return db.session.scalars(select(AuditEvent).where(
+        or_(and_(AuditEvent.object_type == "Award", AuditEvent.object_id == str(award.id)),
+            and_(AuditEvent.object_type == "Payment", AuditEvent.object_id.in_(payments))))
+        .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
 
 
 def _render_manage_award(award: Award, *, amendment_form: AmendmentForm | None = None,

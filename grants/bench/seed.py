@@ -26,7 +26,7 @@ from grants.accounts.models import Organisation, User, UserRole
 from grants.accounts.services import hash_password
 from grants.applications.enums import ApplicationStatus, BudgetCategory
 from grants.applications.models import Answer, Application, BudgetLine, Partner, ReferenceCounter
-from grants.awards.enums import AwardStatus, DecisionOutcome, MilestoneStatus, PaymentStatus, ReportOutcome
+from grants.awards.enums import AwardStatus, DecisionOutcome, MilestoneStatus, PaymentMethod, PaymentStatus, ReportOutcome
 from grants.awards.models import Award, Decision, Milestone, MilestoneReport, Payment, ReportMetricValue
 from grants.calls import services as calls
 from grants.calls.enums import DocumentScope
@@ -309,7 +309,9 @@ def seed_portfolio(scale: Scale) -> Seeded:
                            status=PaymentStatus.PAID if reported else PaymentStatus.SCHEDULED,
                            released_at=row["accepted_at"] if reported else None,
                            paid_at=row["accepted_at"] + timedelta(days=3) if reported else None,
-                           paid_on=(row["accepted_at"] + timedelta(days=3)).date() if reported else None)
+                           paid_on=(row["accepted_at"] + timedelta(days=3)).date() if reported else None,
+                           payment_method=PaymentMethod.BANK_TRANSFER if reported else None,
+                           payment_reference=f"ACH {milestone_id}" if reported else "")
                       for milestone_id, row, (award_id, amount, reported) in zip(milestone_ids, milestone_rows,
                                                                                   payment_plan)])
     reports = [(milestone_id, row) for milestone_id, row in zip(milestone_ids, milestone_rows) if row["submitted_at"]]

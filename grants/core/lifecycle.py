@@ -30,7 +30,7 @@ def apply_transition(
     old_state = getattr(obj, state_attr)
     if new_state not in allowed.get(old_state, frozenset()):
         raise TransitionNotAllowed(
-            f"This {type(obj).__name__.lower()} is {old_state.value.replace('_', ' ')}; "
+            f"This {type(obj).__name__.lower()} is {getattr(old_state, 'value', 'none').replace('_', ' ')}; "
             f"it cannot become {new_state.value.replace('_', ' ')}."
         )
     setattr(obj, state_attr, new_state)

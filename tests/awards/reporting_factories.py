@@ -23,7 +23,7 @@ from grants.accounts.models import Organisation, User
 from grants.applications.enums import ApplicationStatus, BudgetCategory
 from grants.applications.models import Application, BudgetLine, Partner
 from grants.awards import reporting
-from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus, ReportOutcome
+from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod, PaymentStatus, ReportOutcome
 from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportMetricValue
 from grants.calls.models import OutcomeMetric
 from grants.core.types import utcnow
@@ -171,10 +171,11 @@ def _milestone_rows(award: Award, *, due_on: date, status: MilestoneStatus = Mil
     if payment_cents:
         payment = Payment(award=award, milestone=milestone, amount_cents=payment_cents, status=payment_status)
         if payment_status is not PaymentStatus.SCHEDULED:
-            payment.released_at = utcnow()
+            payment.released_at, payment.payment_method = utcnow(), PaymentMethod.BANK_TRANSFER
         if payment_status is PaymentStatus.PAID:
             payment.paid_at = utcnow()
             payment.paid_on = date.today()
+            payment.payment_reference = f"ACH {payment_cents}"
         db.session.add(payment)
     db.session.flush()
     return milestone

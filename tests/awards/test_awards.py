@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from grants.accounts.enums import Role
 from grants.audit.models import AuditEvent
 from grants.awards import services
-from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus
+from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod, PaymentStatus
 from grants.awards.models import AwardAmendment, Milestone, Payment
 from grants.core.errors import DomainError, PermissionDenied, TransitionNotAllowed
 from grants.core.types import utcnow
@@ -59,9 +59,9 @@ def spend(milestone, status=PaymentStatus.PAID):
     now = utcnow()
     milestone.status, milestone.accepted_at = MilestoneStatus.ACCEPTED, now
     payment = milestone.payment
-    payment.status, payment.released_at = status, now
+    payment.status, payment.released_at, payment.payment_method = status, now, PaymentMethod.CHECK
     if status is PaymentStatus.PAID:
-        payment.paid_at, payment.paid_on = now, now.date()
+        payment.paid_at, payment.paid_on, payment.payment_reference = now, now.date(), "Check 1001"
     db.session.flush()
 
 

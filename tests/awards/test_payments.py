@@ -11,7 +11,7 @@ from sqlalchemy import select
 from grants.accounts.enums import OrganisationKind
 from grants.audit.models import AuditEvent
 from grants.awards import reporting
-from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus
+from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod, PaymentStatus
 from grants.awards.portfolio import funds_by_award, funds_by_call
 from grants.core.errors import DomainError
 from grants.extensions import db
@@ -19,6 +19,12 @@ from tests.applications.fixtures import make_applicant, make_call
 from tests.awards.reporting_factories import accept, award_rows, officer_for, reporting_award, submit
 from tests.awards.test_concurrency import racing_app  # noqa: F401 - a fixture: a committed PostgreSQL database
 from tests.conftest import fresh
+
+RELEASE = {"method": PaymentMethod.BANK_TRANSFER, "confirmed": True}
+PAID = {"reference": "ACH 0001", "confirmed": True}
+# What the officer's forms post besides the date: the method or reference, and the confirmation.
+RELEASE_FORM = {"method": "bank_transfer", "confirm": "y"}
+PAID_FORM = {"reference": "ACH 0001", "confirm": "y"}
 
 
 @pytest.fixture
@@ -57,33 +63,33 @@ def test_the_payments_are_the_milestones_shares_of_the_award(award):
 
 def test_a_payment_is_not_released_before_its_report_is_accepted(award, officer):
     payment = award.milestones[0].payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer),
+    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
              "released once the report for “Inception report” is accepted; that milestone is upcoming")
     payment = fresh(payment)
     submit(payment.milestone, payment.award.application.owner)
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer), "that milestone is submitted")
+    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE), "that milestone is submitted")
 
 
 def test_a_payment_is_released_once_its_report_is_accepted(award, officer, outbox):
     milestone = award.milestones[0]
     accept(milestone, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer)
+    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
     db.session.flush()
     assert payment.status is PaymentStatus.RELEASED and payment.released_at is not None
     assert outbox(kind="payment_released")[0].recipient == award.application.owner.email
     with pytest.raises(DomainError, match="already released"):
-        reporting.release_payment(payment, officer=officer)
+        reporting.release_payment(payment, officer=officer, **RELEASE)
 
 
 def test_payments_never_exceed_the_award(award, officer):
     inception, interim, _ = award.milestones
     accept(inception, officer)
     accept(interim, officer)
-    reporting.release_payment(inception.payment, officer=officer)
+    reporting.release_payment(inception.payment, officer=officer, **RELEASE)
     # As if the award had been cut after the schedule was made: $20,000 released, $40,000 left.
     award.amount_cents = 4_000_000
     payment = interim.payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer),
+    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
              r"bring the released and paid payments to \$50,000, more than the award of \$40,000")
 
 
@@ -92,7 +98,7 @@ def test_release_is_refused_on_a_terminated_award(award, officer):
     accept(milestone, officer)
     award.status = AwardStatus.TERMINATED
     payment = milestone.payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer), "This award is terminated")
+    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE), "This award is terminated")
 
 
 def test_the_final_payment_is_released_after_closeout(award, officer):
@@ -100,7 +106,7 @@ def test_the_final_payment_is_released_after_closeout(award, officer):
         accept(milestone, officer)
     assert award.status is AwardStatus.COMPLETED
     for payment in award.payments:
-        reporting.release_payment(payment, officer=officer)
+        reporting.release_payment(payment, officer=officer, **RELEASE)
     assert reporting.committed_cents(award) == award.amount_cents
 
 
@@ -109,9 +115,9 @@ def test_the_final_payment_is_released_after_closeout(award, officer):
 def test_mark_paid_records_the_date(award, officer):
     milestone = award.milestones[0]
     accept(milestone, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer)
+    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
     today = reporting.local_today(award.call)
-    reporting.mark_paid(payment, officer=officer, paid_on=today)
+    reporting.mark_paid(payment, officer=officer, paid_on=today, **PAID)
     db.session.flush()
     assert (payment.status, payment.paid_on) == (PaymentStatus.PAID, today)
     assert payment.paid_at is not None
@@ -121,16 +127,16 @@ def test_mark_paid_refusals(award, officer):
     milestone = award.milestones[0]
     payment = milestone.payment
     today = reporting.local_today(award.call)
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today),
+    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today, **PAID),
              "Only a released payment can be marked paid; this one is scheduled")
     accept(fresh(milestone), officer)
-    reporting.release_payment(fresh(payment), officer=officer)
+    reporting.release_payment(fresh(payment), officer=officer, **RELEASE)
     payment = fresh(payment)
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today + timedelta(days=1)),
+    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today + timedelta(days=1), **PAID),
              "cannot be in the future")
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today - timedelta(days=3)),
+    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today - timedelta(days=3), **PAID),
              "cannot be before its release")
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=None), "Give the date")
+    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=None, **PAID), "Give the date")
 
 
 # --- totals per award and per call ------------------------------------------------------------
@@ -187,7 +193,7 @@ def test_release_button_before_acceptance_says_why_and_changes_nothing(client, l
     payment = award.milestones[0].payment
     before = _payment_state(payment)
     login(officer)
-    response = client.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone"},
+    response = client.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone", **RELEASE_FORM},
                            follow_redirects=True)
     assert response.status_code == 200
     assert "released once the report for “Inception report” is accepted" in response.get_data(as_text=True)
@@ -200,15 +206,16 @@ def test_release_and_paid_buttons(client, login, award, officer):
     payment = milestone.payment
     db.session.commit()
     login(officer)
-    response = client.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone"})
+    response = client.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone", **RELEASE_FORM})
     assert response.status_code == 302 and response.location.endswith(f"/manage/milestones/{milestone.id}")
     assert fresh(payment).status is PaymentStatus.RELEASED
     today = reporting.local_today(award.call)
-    response = client.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": "not a date", "back": "award"},
+    response = client.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": "not a date", "back": "award", **PAID_FORM},
                            follow_redirects=True)
     assert "Not a valid date" in response.get_data(as_text=True)
     assert fresh(payment).status is PaymentStatus.RELEASED
-    response = client.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": today.isoformat(), "back": "award"})
+    response = client.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": today.isoformat(), "back": "award",
+                                                                           **PAID_FORM})
     assert response.status_code == 302 and response.location.endswith(f"/manage/awards/{award.id}")
     payment = fresh(payment)
     assert (payment.status, payment.paid_on) == (PaymentStatus.PAID, today)
@@ -262,7 +269,7 @@ class TestTwoReleasesAtOnce:
                 with app.app_context():
                     try:
                         payment = db.session.get(Payment, payment_id)
-                        reporting.release_payment(payment, officer=db.session.get(User, officer_id))
+                        reporting.release_payment(payment, officer=db.session.get(User, officer_id), **RELEASE)
                         db.session.commit()
                         outcomes.append("released")
                     except DomainError as exc:

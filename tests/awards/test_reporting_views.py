@@ -129,9 +129,11 @@ def test_a_report_is_filed_returned_resubmitted_accepted_and_paid(award, officer
     page = grantee.get(_url(award, milestone)).get_data(as_text=True)
     assert "Version 1" in page and "Version 2" in page and "Say how the 1,200 people were counted." in page
     payment = milestone.payment
-    assert staff.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone"}).status_code == 302
+    assert staff.post(f"/manage/payments/{payment.id}/release", data={"back": "milestone", "method": "check",
+                                                                  "confirm": "y"}).status_code == 302
     today = reporting.local_today(award.call)
-    assert staff.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": today.isoformat()}).status_code == 302
+    assert staff.post(f"/manage/payments/{payment.id}/paid", data={"paid_on": today.isoformat(), "reference": "Check 1042",
+                                                               "confirm": "y"}).status_code == 302
     assert fresh(payment).status is PaymentStatus.PAID
 
     # The dashboards show the new figures.
