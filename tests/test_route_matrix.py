@@ -328,6 +328,10 @@ MATRIX: dict[str, Route] = {
         "GET", lambda w: f"/awards/{w.active_award.id}/milestones/{w.active_award.milestones[0].id}/report/sign-off",
         OWN_AWARD),
     "awards.grantee_dashboard": Route("GET", lambda w: "/my/awards", signed_in(OK)),
+    # A held payment's revised plan comes from the grantee's team; staff are refused openly (they see the award).
+    "awards.submit_revised_plan": Route(
+        "POST", lambda w: f"/awards/{w.active_award.id}/milestones/{w.active_award.milestones[0].id}/revised-plan",
+        {**OWN_AWARD, "program_officer": 403, "admin": 403}),
     # Partnership check-ins: each organisation's own page is the award's (staff see a pointer to
     # theirs); every organisation's answers, the trend and follow-up notes are funder staff's.
     "checkins.check_in": Route(
@@ -343,6 +347,10 @@ MATRIX: dict[str, Route] = {
         "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/accept", STAFF_ONLY),
     "awards.request_milestone_revision": Route(
         "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/revision", STAFF_ONLY),
+    "awards.set_milestone_targets": Route(
+        "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/targets", STAFF_ONLY),
+    "awards.accept_revised_plan": Route(
+        "POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/plan/accept", STAFF_ONLY),
     "awards.release_payment": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/release",
                                     STAFF_ONLY),
     "awards.mark_payment_paid": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/paid",

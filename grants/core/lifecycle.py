@@ -28,9 +28,11 @@ def apply_transition(
     from grants.audit.services import record_event
 
     old_state = getattr(obj, state_attr)
+    # A state that starts unset (a payment's hold) is None in the table and "none" in words.
+    old_value = old_state.value if old_state is not None else None
     if new_state not in allowed.get(old_state, frozenset()):
         raise TransitionNotAllowed(
-            f"This {type(obj).__name__.lower()} is {getattr(old_state, 'value', 'none').replace('_', ' ')}; "
+            f"This {type(obj).__name__.lower()} is {(old_value or 'none').replace('_', ' ')}; "
             f"it cannot become {new_state.value.replace('_', ' ')}."
         )
     setattr(obj, state_attr, new_state)
@@ -41,5 +43,5 @@ def apply_transition(
         action,
         actor=actor,
         target=obj,
-        details={"from": old_state.value, "to": new_state.value, **(details or {})},
+        details={"from": old_value, "to": new_state.value, **(details or {})},
     )
