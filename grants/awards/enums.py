@@ -116,6 +116,11 @@ class PaymentMethod(enum.Enum):
         return {"bank_transfer": "Bank transfer (ACH or wire)", "check": "Check", "card": "Card",
                 "other": "Other"}[self.value]
 
+    @property
+    def in_words(self) -> str:
+        """Within a sentence: "paid by bank transfer (ACH or wire)"."""
+        return self.label[0].lower() + self.label[1:]
+
 
 class ReportOutcome(enum.Enum):
     ACCEPTED = "accepted"

@@ -524,7 +524,7 @@ def release_payment(payment: Payment, *, officer, method: PaymentMethod | None, 
     payment.payment_method = method
     apply_transition(payment, PaymentStatus.RELEASED, PAYMENT_TRANSITIONS, actor=officer, action="payment.released",
                      details={"award_id": award.id, "amount_cents": payment.amount_cents,
-                              "milestone_id": payment.milestone_id, "paid_by": method.label})
+                              "milestone_id": payment.milestone_id, "paid_by": method.in_words})
     owner = award.application.owner
     queue_email(recipient=owner.email, recipient_user=owner, kind="payment_released", template="payment_released",
                 subject=f"Payment released: {format_money(payment.amount_cents)}, {_reference(award)}",

@@ -61,15 +61,22 @@ for _category in BudgetCategory:
 def report_form_class(call) -> type[ReportForm]:
     """A ReportForm with one whole-number field per outcome metric of ``call``."""
 
-    class Form(ReportForm):
+    return _with_metric_fields(ReportForm, call, "metric", minimum=0, maximum=MAX_METRIC_VALUE, message=WHOLE_NUMBER,
+                               description="To date: the total since the award started, not only since the last "
+                                           "report.")
+
+
+def _with_metric_fields(base, call, prefix: str, *, minimum: int, maximum: int, message: str, description: str):
+    """A subclass of ``base`` with a whole-number field <prefix>_<id> per outcome metric of ``call``."""
+
+    class Form(base):
         pass
 
     for metric in call.metrics:
-        setattr(Form, f"metric_{metric.id}", WholeNumberField(
+        setattr(Form, f"{prefix}_{metric.id}", WholeNumberField(
             f"{metric.name}" + (f" ({metric.unit})" if metric.unit else ""),
-            validators=[Optional(), NumberRange(min=0, max=MAX_METRIC_VALUE, message=WHOLE_NUMBER)],
-            render_kw={"inputmode": "numeric", "min": 0},
-            description="To date: the total since the award started, not only since the last report."))
+            validators=[Optional(), NumberRange(min=minimum, max=maximum, message=message)],
+            render_kw={"inputmode": "numeric", "min": minimum}, description=description))
     return Form
 
 
@@ -99,16 +106,10 @@ class TargetsForm(BaseForm):
 
 
 def targets_form_class(call) -> type[TargetsForm]:
-    class Form(TargetsForm):
-        pass
-
-    for metric in call.metrics:
-        setattr(Form, f"target_{metric.id}", WholeNumberField(
-            f"{metric.name}" + (f" ({metric.unit})" if metric.unit else ""),
-            validators=[Optional(), NumberRange(min=1, max=MAX_TARGET, message="Enter a whole number above zero, "
-                                                                                 "or leave it empty for no target.")],
-            render_kw={"inputmode": "numeric", "min": 1}, description="To date, by this milestone. Empty: no target."))
-    return Form
+    """A TargetsForm with one whole-number field per outcome metric of ``call``."""
+    return _with_metric_fields(TargetsForm, call, "target", minimum=1, maximum=MAX_TARGET,
+                               message="Enter a whole number above zero, or leave it empty for no target.",
+                               description="To date, by this milestone. Empty: no target.")
 
 
 class RevisedPlanForm(BaseForm):

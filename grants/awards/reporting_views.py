@@ -448,7 +448,7 @@ def release_payment(payment_id: int):
     if form.validate_on_submit() and _act(form, lambda: reporting.release_payment(
             payment, officer=_me(), method=form.chosen_method, confirmed=bool(form.confirm.data))) is None:
         flash(f"The payment of {format_money(payment.amount_cents)} is released, to be paid by "
-              f"{payment.payment_method.label.lower()}. Mark it paid once the money has gone out.", "success")
+              f"{payment.payment_method.in_words}. Mark it paid once the money has gone out.", "success")
         return _back(payment)
     flash(_problems(form) or "The payment was not released.", "danger")
     return _back(payment)

@@ -14,7 +14,8 @@ from grants.awards import reporting
 from grants.awards.enums import MilestoneStatus, PaymentHold, PaymentMethod, PaymentStatus
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant
-from tests.awards.reporting_factories import officer_for, reporting_award, submit
+from tests.awards.reporting_factories import reporting_award, submit
+from tests.awards.test_reporting_views import as_user, officer  # noqa: F401 - fixtures
 from tests.conftest import fresh
 
 PLAN = "Evening sessions twice a month, and the barbers invite their clients."
@@ -25,21 +26,6 @@ def award(make_user, make_organisation):
     award = reporting_award(make_user, make_organisation, signoff=False)
     db.session.commit()
     return award
-
-
-@pytest.fixture
-def officer(make_user, make_organisation):
-    return officer_for(make_user, make_organisation)
-
-
-@pytest.fixture
-def as_user(app, login):
-    def sign_in(user):
-        client = app.test_client()
-        login(user, the_client=client)
-        return client
-
-    return sign_in
 
 
 def text(response) -> str:

@@ -14,21 +14,12 @@ from grants.awards.enums import MilestoneStatus, PaymentHold, PaymentMethod, Pay
 from grants.core.errors import DomainError, PermissionDenied, TransitionNotAllowed
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant
-from tests.awards.reporting_factories import officer_for, reporting_award, submit
+from tests.awards.reporting_factories import reporting_award, submit
+from tests.awards.test_payments import award, officer  # noqa: F401 - fixtures
 from tests.conftest import fresh
 
 RELEASE = {"method": PaymentMethod.BANK_TRANSFER, "confirmed": True}
 PLAN = "Two more listening sessions each month, in the evening, with the barbers inviting their clients."
-
-
-@pytest.fixture
-def award(make_user, make_organisation):
-    return reporting_award(make_user, make_organisation, signoff=False)
-
-
-@pytest.fixture
-def officer(make_user, make_organisation):
-    return officer_for(make_user, make_organisation)
 
 
 def _metrics(award):
@@ -290,7 +281,7 @@ def test_release_needs_the_confirmation_and_a_method(award, officer):
     reporting.release_payment(payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
     db.session.flush()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.released"))
-    assert event.details["paid_by"] == "Check"
+    assert event.details["paid_by"] == "check"
 
 
 def test_mark_paid_needs_the_confirmation_and_a_reference_and_records_it(award, officer):

@@ -4,6 +4,11 @@ first milestone's report is filed with a document, signed off by the partners, r
 revision, resubmitted, signed off again and accepted; its payment is released (not before) and
 marked paid; the portfolio and the grantee's dashboard show the new figures.
 
+Payments tied to outcomes (issue #11): the officer sets the milestone's targets, the resubmitted
+report falls short of one, so accepting it asks what to do with the payment; the officer holds
+it, the grantee reads why and sends a revised plan, the officer accepts the plan and releases the
+payment by bank transfer, confirming, then marks it paid with the transfer's reference.
+
 The call is the demo's "Community Trust Partnerships 2027"; the application is "Trusted
 Messengers for Heart Health" (in review, two submitted reviews), led by Riverside with Eastside
 and Lake County as partners, whose contacts sign off reports (the call requires it). It requests
@@ -63,6 +68,11 @@ METRICS = {"Community members reached (people)": 350, "Trusted messengers traine
 REVISED_METRICS = {**METRICS, "Community members reached (people)": 410}
 SPENDING = {"Personnel": "30000", "Contractual / subaward": "24000", "Supplies": "1500.50"}
 PDF_NAME = "workplan-signed.pdf"
+# The milestone's target that version 2's 410 residents fall short of, and what follows.
+TARGET_REACHED = 500
+HOLD_REASON = "410 of the 500 residents: tell us how the partnership reaches the rest before the next payment."
+REVISED_PLAN = "Two extra evening sessions a month at the barbershops; the pastors invite their congregations."
+PAYMENT_REFERENCE = "ACH 2027-0042"
 
 
 def heading(page: Page):
@@ -289,7 +299,8 @@ def release_refused_before_acceptance(officer: Page, live_server, *, award_id: i
         f"Released once the report for “{FIRST}” is accepted.")
     token = officer.locator("input[name=csrf_token]").first.get_attribute("value")
     response = officer.request.post(f"/manage/payments/{payment_id}/release",
-                                    form={"csrf_token": token, "back": "milestone"}, max_redirects=0)
+                                    form={"csrf_token": token, "back": "milestone", "method": "check", "confirm": "y"},
+                                    max_redirects=0)
     assert response.status == 302, response.status
     officer.goto(response.headers["location"])
     expect(officer.get_by_role("alert").filter(has_text="This payment is released once the report")).to_contain_text(
@@ -348,26 +359,93 @@ def revise(grantee: Page, live_server, shot) -> None:
 
 # --- 4. acceptance and the payment ---------------------------------------------------------------
 
-def accept_and_pay(officer: Page, shot) -> None:
+def set_targets(officer: Page, shot) -> None:
     officer.reload()
-    expect(officer.get_by_role("region", name="Decide on version 2")).to_be_visible()
+    targets = officer.get_by_role("region", name="Outcome targets")
+    expect(targets).to_contain_text("No targets are set for this milestone.")
+    targets.get_by_label("Community members reached (people)", exact=True).fill(str(TARGET_REACHED))
+    targets.get_by_label("Trusted messengers trained (people)", exact=True).fill("12")
+    targets.get_by_role("button", name="Save the targets").click()
+    expect(flash(officer)).to_contain_text(f"The targets of “{FIRST}” are saved.")
+    table = officer.get_by_role("region", name="Outcome targets").get_by_role("table")
+    expect(table.get_by_role("row").filter(has_text="Community members reached")).to_contain_text("Short by 90")
+    expect(table.get_by_role("row").filter(has_text="Trusted messengers trained")).to_contain_text("Met")
+    shot("officer-targets", officer)
+    assert_accessible(officer)
+
+
+def accept_and_hold(officer: Page, shot) -> None:
+    decide_region = officer.get_by_role("region", name="Decide on version 2")
+    expect(decide_region).to_contain_text("falls short of the targets: Community members reached")
     officer.get_by_label("Comments to the grantee (optional)").fill("Thank you: a clear baseline.")
+    # Without a choice the report is not accepted, and the page says why.
     officer.get_by_role("button", name="Accept the report").click()
-    expect(flash(officer)).to_contain_text(f"The report for “{FIRST}” is accepted. Its payment can now be released.")
+    expect(officer.get_by_role("alert").filter(has_text="falls short")).to_contain_text(
+        "Choose whether to release the payment all the same or hold it pending a revised plan.")
+    officer.get_by_label("Hold it pending a revised plan from the grantee").check()
+    officer.get_by_label("Reason", exact=True).fill(HOLD_REASON)
+    shot("officer-shortfall-choice", officer)
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Accept the report").click()
+    expect(flash(officer)).to_contain_text(
+        f"The report for “{FIRST}” is accepted. Its payment is held until you accept the grantee's revised plan.")
     payment = officer.get_by_role("region", name="Payment of this milestone")
+    expect(payment).to_contain_text("Held pending a revised plan")
+    expect(payment).to_contain_text(HOLD_REASON)
+    expect(payment.get_by_role("button", name=re.compile(r"^Release \$"))).to_have_count(0)
+
+
+def grantee_sends_a_revised_plan(grantee: Page, shot, *, milestone_url: str) -> None:
+    grantee.goto(milestone_url)
+    payment = grantee.get_by_role("region", name="The payment of this milestone")
+    expect(payment).to_contain_text("the report fell short of the targets")
+    expect(payment).to_contain_text(HOLD_REASON)
+    expect(grantee.get_by_role("region", name="Outcome targets of this milestone")).to_contain_text("Short by 90")
+    shot("grantee-payment-held", grantee)
+    assert_accessible(grantee)
+    payment.get_by_label("Your revised plan").fill(REVISED_PLAN)
+    payment.get_by_role("button", name="Submit the revised plan").click()
+    expect(flash(grantee)).to_contain_text("Your revised plan is submitted.")
+    expect(grantee.get_by_role("region", name="The payment of this milestone")).to_contain_text(REVISED_PLAN)
+
+
+def accept_the_plan_release_and_pay(officer: Page, shot) -> None:
+    officer.reload()
+    payment = officer.get_by_role("region", name="Payment of this milestone")
+    expect(payment).to_contain_text(REVISED_PLAN)
+    payment.get_by_role("button", name=re.compile("^Accept the revised plan")).click()
+    expect(flash(officer)).to_contain_text("The revised plan is accepted. The payment can now be released.")
+    payment = officer.get_by_role("region", name="Payment of this milestone")
+    payment.get_by_label("Paid by").select_option(label="Bank transfer (ACH or wire)")
+    payment.get_by_label(f"I confirm: release {dollars(FIRST_PAYMENT)} to the grantee").check()
+    shot("officer-release-confirm", officer)
+    assert_accessible(officer)
     payment.get_by_role("button", name=f"Release {dollars(FIRST_PAYMENT)}").click()
     expect(flash(officer)).to_contain_text(
-        f"The payment of {dollars(FIRST_PAYMENT)} is released. Mark it paid once the money has gone out.")
+        f"The payment of {dollars(FIRST_PAYMENT)} is released, to be paid by bank transfer (ACH or wire). "
+        "Mark it paid once the money has gone out.")
     expect(payment).to_contain_text("Released")
     shot("officer-payment-released", officer)
     today = today_in_the_call().date()
     expect(payment.get_by_label("Paid on")).to_have_value(today.isoformat())
+    payment.get_by_label("Reference").fill(PAYMENT_REFERENCE)
+    payment.get_by_label("I confirm: the money has gone out").check()
     payment.get_by_role("button", name=re.compile("^Mark paid")).click()
     expect(flash(officer)).to_contain_text(
-        f"The payment of {dollars(FIRST_PAYMENT)} is recorded as paid on {format_date(today)}.")
+        f"The payment of {dollars(FIRST_PAYMENT)} is recorded as paid on {format_date(today)}, "
+        f"reference {PAYMENT_REFERENCE}.")
     expect(payment).to_contain_text("Paid")
+    expect(payment).to_contain_text(f"reference {PAYMENT_REFERENCE}")
     shot("officer-payment-paid", officer)
     assert_accessible(officer)
+
+
+def award_history_shows_the_payment(officer: Page, *, award_id: int) -> None:
+    officer.goto(f"/manage/awards/{award_id}")
+    history = officer.get_by_role("region", name="History")
+    for text in ("Held", HOLD_REASON, "Plan submitted", REVISED_PLAN, "Plan accepted", "by bank transfer (ACH or wire)",
+                 f"reference {PAYMENT_REFERENCE}"):
+        expect(history).to_contain_text(text)
 
 
 def portfolio_shows_it(officer: Page, shot, *, before, reference: str) -> None:
@@ -396,6 +474,7 @@ def grantee_dashboard_shows_it(grantee: Page, shot, *, award_id: int) -> None:
     first = grantee.get_by_role("region", name="Milestones and payments").get_by_role("row").filter(has_text=FIRST)
     expect(first).to_contain_text("Accepted")
     expect(first).to_contain_text("Paid")
+    expect(first).to_contain_text(f"by bank transfer (ACH or wire), reference {PAYMENT_REFERENCE}")
     grantee.get_by_role("link", name="Reports and payments across all your awards").click()
     expect(heading(grantee)).to_have_text("Reports and payments")
     card = grantee.get_by_role("region", name=re.compile(re.escape(TITLE)))
@@ -450,7 +529,12 @@ def test_award_from_decision_to_paid_milestone(page: Page, open_page, live_serve
     ask_for_a_revision(officer, shot)
     revise(grantee, live_server, shot)
     partners_sign_off(open_page, live_server, shot, version=2, pages=partners)
-    accept_and_pay(officer, shot)
+    set_targets(officer, shot)
+    accept_and_hold(officer, shot)
+    grantee_sends_a_revised_plan(grantee, shot, milestone_url=milestone_url)
+    accept_the_plan_release_and_pay(officer, shot)
+    award_history_shows_the_payment(officer, award_id=award_id)
+    open_the_milestone(officer, award_id=award_id)
 
     portfolio_shows_it(officer, shot, before=before, reference=reference)
     grantee_dashboard_shows_it(grantee, shot, award_id=award_id)
