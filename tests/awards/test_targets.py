@@ -162,13 +162,17 @@ def test_release_with_a_justification_records_it_and_the_payment_can_be_released
     assert payment.status is PaymentStatus.RELEASED and payment.payment_method is PaymentMethod.BANK_TRANSFER
 
 
-def test_a_held_payment_is_released_only_after_the_grantees_revised_plan_is_accepted(award, officer):
+def test_a_held_payment_is_released_only_after_the_grantees_revised_plan_is_accepted(award, officer, outbox):
     milestone = _with_targets(award, officer)
     owner = award.application.owner
     submit(milestone, owner)
     reporting.accept_report(milestone, officer=officer, shortfall_choice=ShortfallChoice.HOLD,
                             shortfall_reason="Say how you will reach the 1,500 residents.")
     payment = milestone.payment
+    [mail] = outbox(kind="report_accepted")
+    body = " ".join(mail.body.split())
+    assert "its payment of $20,000 is held until the program officer accepts your revised plan" in body
+    assert "Say how you will reach the 1,500 residents." in body and "can now be released" not in body
     assert (milestone.status, payment.hold, payment.hold_reason) == (
         MilestoneStatus.ACCEPTED, PaymentHold.HELD, "Say how you will reach the 1,500 residents.")
     assert payment.held_at is not None
