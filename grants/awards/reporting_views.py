@@ -390,6 +390,10 @@ def accept_milestone_report(milestone_id: int):
                 " It was the final report: the award is completed." if completes else
                 " Its payment can now be released." if milestone.payment is not None else ""), "success")
             return redirect(url_for("awards.review_milestone", milestone_id=milestone.id))
+        if targets.needs_shortfall_choice(milestone, reporting.latest_submitted(milestone)):
+            problems = targets.shortfall_problems(form.chosen_shortfall, form.shortfall_reason.data)
+            for name, problem in problems.items():
+                form[name].errors = list(form[name].errors or []) + [problem]
     return _render_review(milestone, accept_form=form, status=status)
 
 

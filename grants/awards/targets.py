@@ -135,20 +135,30 @@ def needs_shortfall_choice(milestone: Milestone, report: MilestoneReport | None)
             and payment.status is PaymentStatus.SCHEDULED and payment.hold is None)
 
 
+def shortfall_problems(choice, reason: str) -> dict[str, str]:
+    """What the officer's answer to a shortfall lacks, by form field name; empty when nothing."""
+    problems = {}
+    if choice not in (ShortfallChoice.RELEASE, ShortfallChoice.HOLD):
+        problems["shortfall_choice"] = ("Choose whether to release the payment all the same or hold it pending a "
+                                        "revised plan.")
+    reason = (reason or "").strip()
+    if not reason:
+        problems["shortfall_reason"] = "Give the reason for your choice: the grantee reads it with the report."
+    elif len(reason) > REASON_LIMIT:
+        problems["shortfall_reason"] = f"The reason may be at most {REASON_LIMIT:,} characters long."
+    return problems
+
+
 def decide_shortfall(milestone: Milestone, report: MilestoneReport, *, officer, choice, reason: str) -> None:
     """Part of accepting a report that falls short (reporting.accept_report): release with a
     justification, or hold the payment. Refused without a choice or a reason."""
     found = shortfalls(milestone, report)
-    names = "; ".join(shortfall.describe() for shortfall in found)
-    reason = (reason or "").strip()
-    if choice not in (ShortfallChoice.RELEASE, ShortfallChoice.HOLD):
-        raise DomainError(f"The report falls short of this milestone's targets ({names}). Choose whether to release "
-                          "the payment all the same or hold it pending a revised plan. The report was not accepted.")
-    if not reason:
-        raise DomainError("Give the reason for your choice: the grantee reads it with the report. The report was not "
-                          "accepted.")
-    if len(reason) > REASON_LIMIT:
-        raise DomainError(f"The reason may be at most {REASON_LIMIT:,} characters long. The report was not accepted.")
+    problems = shortfall_problems(choice, reason)
+    if problems:
+        names = "; ".join(shortfall.describe() for shortfall in found)
+        raise DomainError(f"The report falls short of this milestone's targets ({names}). "
+                          + " ".join(problems.values()) + " The report was not accepted.")
+    reason = reason.strip()
     payment = lock_row(milestone.payment, "status", "hold")
     details = {"award_id": milestone.award_id, "milestone_id": milestone.id, "report_id": report.id,
                "reason": reason, "shortfalls": [shortfall.describe() for shortfall in found]}

@@ -69,7 +69,11 @@ def test_shortfall_path_hold_revised_plan_release_and_paid(award, officer, as_us
     # Accepting without a choice: refused with the reason, nothing changed.
     response = staff.post(f"/manage/milestones/{milestone.id}/accept", data={"comments": "Thanks."})
     assert response.status_code == 400
-    assert "Choose whether to release the payment all the same or hold it" in text(response)
+    page = text(response)
+    assert "Choose whether to release the payment all the same or hold it" in page
+    # The summary links to each field, and each field says what it needs.
+    assert 'href="#shortfall_choice-0"' in page and 'href="#shortfall_reason"' in page
+    assert 'id="shortfall_reason-error"' in page
     assert fresh(milestone).status is MilestoneStatus.SUBMITTED
 
     response = staff.post(f"/manage/milestones/{milestone.id}/accept", data={
