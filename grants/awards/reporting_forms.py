@@ -80,6 +80,14 @@ def _with_metric_fields(base, call, prefix: str, *, minimum: int, maximum: int, 
     return Form
 
 
+def _member(enum_cls, value):
+    """The member of ``enum_cls`` whose value was posted; None for anything else (a crafted post)."""
+    try:
+        return enum_cls(value)
+    except ValueError:
+        return None
+
+
 # The review page shows both forms: distinct ids keep each label on its own box (both post "comments").
 class DecisionForm(BaseForm):
     comments = TextAreaField("Comments to the grantee", validators=[Length(max=10_000)], render_kw={"rows": 5},
@@ -95,10 +103,7 @@ class DecisionForm(BaseForm):
 
     @property
     def chosen_shortfall(self) -> ShortfallChoice | None:
-        try:
-            return ShortfallChoice(self.shortfall_choice.data)
-        except ValueError:
-            return None
+        return _member(ShortfallChoice, self.shortfall_choice.data)
 
 
 class TargetsForm(BaseForm):
@@ -139,10 +144,7 @@ class ReleasePaymentForm(BaseForm):
 
     @property
     def chosen_method(self) -> PaymentMethod | None:
-        try:
-            return PaymentMethod(self.method.data)
-        except ValueError:
-            return None
+        return _member(PaymentMethod, self.method.data)
 
 
 class PaidForm(BaseForm):
