@@ -119,6 +119,11 @@ class Payment(Schema):
     status: str
     released_at: datetime | None
     paid_on: date | None
+    # bank_transfer, check, card or other, once released; the transfer's or check's reference once paid.
+    payment_method: str | None
+    payment_reference: str
+    # held, plan_submitted or plan_accepted when the report fell short of the milestone's targets.
+    hold: str | None
 
 
 class Outcome(Schema):

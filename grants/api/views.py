@@ -347,7 +347,9 @@ def _payment(payment: Payment) -> dict:
     return schemas.Payment(
         id=payment.id, award_id=payment.award_id, milestone_id=payment.milestone_id,
         amount_cents=payment.amount_cents, status=payment.status.value, released_at=payment.released_at,
-        paid_on=payment.paid_on).model_dump(mode="json")
+        paid_on=payment.paid_on, payment_method=payment.payment_method.value if payment.payment_method else None,
+        payment_reference=payment.payment_reference,
+        hold=payment.hold.value if payment.hold else None).model_dump(mode="json")
 
 
 @endpoint("/payments", summary="Payments of the awards you may see", schema=schemas.Payment, scope="awards",

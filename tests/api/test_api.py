@@ -12,6 +12,8 @@ from sqlalchemy import select
 from grants.accounts.enums import OrganisationKind, Role, UserStatus
 from grants.api import schemas, services
 from grants.audit.models import AuditEvent
+from grants.awards import reporting, targets
+from grants.awards.enums import PaymentMethod, ShortfallChoice
 from grants.calls.enums import CallStatus
 from grants.core.types import utcnow
 from grants.extensions import db, limiter
@@ -157,6 +159,25 @@ def test_awards_milestones_payments_and_outcomes_of_ones_own_awards(client, worl
     api(client, f"/api/v1/awards/{award.id}", outsider, expect=404)
     body = api(client, f"/api/v1/awards/{award.id}", token_for(world["lead"]), schema=schemas.Award)
     assert body["amount_cents"] == award.amount_cents and body["remaining_cents"] == award.amount_cents
+
+
+def test_a_held_payment_and_a_paid_ones_method_and_reference_show_in_the_api(client, world):
+    award, officer = world["award"], world["officer"]
+    first, second = award.milestones[0], award.milestones[1]
+    targets.set_milestone_targets(first, officer=officer, targets={award.call.metrics[0].id: 5_000})
+    reporting.accept_report(first, officer=officer, shortfall_choice=ShortfallChoice.HOLD, shortfall_reason="Plan.")
+    submit(second, award.application.owner)
+    reporting.accept_report(second, officer=officer)
+    reporting.release_payment(second.payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
+    reporting.mark_paid(second.payment, officer=officer, paid_on=reporting.local_today(award.call),
+                        reference="Check 2044", confirmed=True)
+    db.session.commit()
+    rows = {row["milestone_id"]: row for row in api(client, f"/api/v1/payments?award_id={award.id}",
+                                                     token_for(world["lead"]), schema=schemas.Page[schemas.Payment])["data"]}
+    assert (rows[first.id]["hold"], rows[first.id]["status"], rows[first.id]["payment_method"]) == (
+        "held", "scheduled", None)
+    assert (rows[second.id]["payment_method"], rows[second.id]["payment_reference"], rows[second.id]["status"]) == (
+        "check", "Check 2044", "paid")
 
 
 def test_the_portfolio_is_staff_only(client, world):
