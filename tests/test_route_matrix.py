@@ -351,6 +351,8 @@ MATRIX: dict[str, Route] = {
         "POST", lambda w: f"/manage/milestones/{w.active_award.milestones[0].id}/targets", STAFF_ONLY),
     "awards.accept_revised_plan": Route(
         "POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/plan/accept", STAFF_ONLY),
+    "awards.return_revised_plan": Route(
+        "POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/plan/return", STAFF_ONLY),
     "awards.release_payment": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/release",
                                     STAFF_ONLY),
     "awards.mark_payment_paid": Route("POST", lambda w: f"/manage/payments/{w.active_award.payments[0].id}/paid",

@@ -89,11 +89,12 @@ class PaymentHold(enum.Enum):
                 "plan_accepted": "Revised plan accepted"}[self.value]
 
 
-# (no hold) → held → plan submitted → plan accepted: only then is the payment released.
+# (no hold) → held → plan submitted → (plan accepted | held again, the plan returned …): only
+# an accepted plan lets the payment be released.
 PAYMENT_HOLD_TRANSITIONS = {
     None: frozenset({PaymentHold.HELD}),
     PaymentHold.HELD: frozenset({PaymentHold.PLAN_SUBMITTED}),
-    PaymentHold.PLAN_SUBMITTED: frozenset({PaymentHold.PLAN_ACCEPTED}),
+    PaymentHold.PLAN_SUBMITTED: frozenset({PaymentHold.PLAN_ACCEPTED, PaymentHold.HELD}),
     PaymentHold.PLAN_ACCEPTED: frozenset(),
 }
 

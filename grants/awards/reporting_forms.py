@@ -117,6 +117,13 @@ def targets_form_class(call) -> type[TargetsForm]:
                                description="To date, by this milestone. Empty: no target.")
 
 
+class ReturnPlanForm(BaseForm):
+    comments = TextAreaField("What the plan must change", validators=[
+        DataRequired("Say what the plan must change: the grantee reads it."), Length(max=REASON_LIMIT)],
+        render_kw={"rows": 3}, id="return-plan-comments")
+    back = HiddenField()
+
+
 class RevisedPlanForm(BaseForm):
     plan = TextAreaField("Your revised plan", validators=[
         DataRequired("Write the revised plan: how the partnership will reach the targets."),

@@ -34,6 +34,7 @@ from grants.awards.reporting_forms import (
     DecisionForm,
     PaidForm,
     ReleasePaymentForm,
+    ReturnPlanForm,
     RevisedPlanForm,
     RevisionForm,
     report_form_class,
@@ -467,6 +468,19 @@ def accept_revised_plan(payment_id: int):
         flash("The revised plan is accepted. The payment can now be released.", "success")
         return _back(payment)
     flash(_problems(form) or "The revised plan was not accepted.", "danger")
+    return _back(payment)
+
+
+@bp.route("/manage/payments/<int:payment_id>/plan/return", methods=["POST"])
+@role_required(can_decide)
+def return_revised_plan(payment_id: int):
+    payment = load_or_404(Payment, payment_id)
+    form = ReturnPlanForm()
+    if form.validate_on_submit() and _act(form, lambda: targets.return_revised_plan(
+            payment, officer=_me(), comments=form.comments.data)) is None:
+        flash("The revised plan is returned to the grantee with your comments; the payment stays held.", "success")
+        return _back(payment)
+    flash(_problems(form) or "The revised plan was not returned.", "danger")
     return _back(payment)
 
 

@@ -11,7 +11,9 @@ Rules:
   needs the officer's choice and a reason the grantee reads: release all the same (the
   justification is kept on the payment) or hold the payment pending a revised plan.
 - A held payment: the grantee's team submits a revised plan, the officer accepts it, and
-  only then can the payment be released (the database refuses a held payment's release).
+  only then can the payment be released (the database refuses a held payment's release). The
+  officer may instead return the plan saying what it must change: the payment is held again
+  and the grantee submits another (each plan is kept in the audit log).
 
 Every function changes objects and records audit events; none commits.
 """
@@ -216,10 +218,32 @@ def accept_revised_plan(payment: Payment, *, officer) -> Payment:
     """The officer accepts the grantee's revised plan: the held payment may now be released.
     Refused unless a plan is waiting. Audit event ``payment.plan_accepted``."""
     lock_row(payment, "status", "hold")
-    if payment.hold is not PaymentHold.PLAN_SUBMITTED:
-        state = payment.hold.label.lower() if payment.hold else "not held"
-        raise DomainError(f"This payment is {state}: there is no revised plan to accept. Nothing was changed.")
+    _waiting_plan(payment, "accept")
     apply_transition(payment, PaymentHold.PLAN_ACCEPTED, PAYMENT_HOLD_TRANSITIONS, actor=officer,
                      action="payment.plan_accepted", state_attr="hold",
                      details={"award_id": payment.award_id, "milestone_id": payment.milestone_id})
+    return payment
+
+
+def _waiting_plan(payment: Payment, what: str) -> None:
+    if payment.hold is not PaymentHold.PLAN_SUBMITTED:
+        state = payment.hold.label.lower() if payment.hold else "not held"
+        raise DomainError(f"This payment is {state}: there is no revised plan to {what}. Nothing was changed.")
+
+
+def return_revised_plan(payment: Payment, *, officer, comments: str) -> Payment:
+    """The officer returns the grantee's revised plan with ``comments`` (required: what it must
+    change); the payment is held again, for another plan. Audit event ``payment.plan_returned``."""
+    comments = (comments or "").strip()
+    if not comments:
+        raise DomainError("Say what the plan must change: the grantee reads it. The plan was not returned.")
+    if len(comments) > REASON_LIMIT:
+        raise DomainError(f"The comments may be at most {REASON_LIMIT:,} characters long. The plan was not returned.")
+    lock_row(payment, "status", "hold")
+    _waiting_plan(payment, "return")
+    payment.hold_reason = comments
+    apply_transition(payment, PaymentHold.HELD, PAYMENT_HOLD_TRANSITIONS, actor=officer,
+                     action="payment.plan_returned", state_attr="hold",
+                     details={"award_id": payment.award_id, "milestone_id": payment.milestone_id,
+                              "reason": comments, "plan": payment.revised_plan})
     return payment

@@ -99,8 +99,21 @@ def test_shortfall_path_hold_revised_plan_release_and_paid(award, officer, as_us
     assert fresh(payment).hold is PaymentHold.PLAN_SUBMITTED
     assert "The program officer is reading your revised plan" in text(grantee.get(report_url))
 
-    # The officer accepts the plan, then releases with a method and the confirmation.
+    # The officer returns the plan once: an empty comment is refused; the grantee reads why and sends another.
     assert PLAN in text(staff.get(f"/manage/milestones/{milestone.id}"))
+    response = staff.post(f"/manage/payments/{payment.id}/plan/return", data={"comments": "", "back": "milestone"},
+                          follow_redirects=True)
+    assert "Say what the plan must change" in text(response)
+    assert fresh(payment).hold is PaymentHold.PLAN_SUBMITTED
+    response = staff.post(f"/manage/payments/{payment.id}/plan/return",
+                          data={"comments": "Name the venues.", "back": "milestone"})
+    assert response.status_code == 302 and fresh(payment).hold is PaymentHold.HELD
+    page = text(grantee.get(report_url))
+    assert "The revised plan was returned" in page and "Name the venues." in page and "Submit the revised plan" in page
+    assert grantee.post(f"/awards/{award.id}/milestones/{milestone.id}/revised-plan",
+                        data={"plan": PLAN + " At the Elm Street shop."}).status_code == 302
+
+    # The officer accepts the plan, then releases with a method and the confirmation.
     response = staff.post(f"/manage/payments/{payment.id}/plan/accept", data={"back": "milestone"})
     assert response.status_code == 302
     assert fresh(payment).hold is PaymentHold.PLAN_ACCEPTED
@@ -129,9 +142,10 @@ def test_shortfall_path_hold_revised_plan_release_and_paid(award, officer, as_us
     page = text(grantee.get(f"/awards/{award.id}"))
     assert "by check, reference Check 1042" in page
     page = text(grantee.get(report_url))
-    assert "Revised plan, submitted" in page and "accepted" in page and PLAN in page
+    assert "Revised plan, submitted" in page and "accepted" in page and "At the Elm Street shop." in page
     history = text(staff.get(f"/manage/awards/{award.id}")).split("History", 1)[1]
-    for expected in ("Held", "Say how you reach 1,500 residents.", "Plan submitted", "Plan accepted",
+    for expected in ("Held", "Say how you reach 1,500 residents.", "Plan submitted", "Plan returned", "Name the venues.",
+                     "Plan accepted",
                      "Released · ", "by check", "Paid · ", "reference Check 1042"):
         assert expected in history, expected
 
@@ -169,9 +183,11 @@ def test_a_plan_for_a_payment_not_held_is_refused_with_the_reason(award, as_user
     assert "This payment is not held: no revised plan is waiting. Nothing was saved." in text(response)
 
 
-def test_the_grantee_cannot_set_targets_or_accept_a_plan(award, as_user):
+def test_the_grantee_cannot_set_targets_or_accept_or_return_a_plan(award, as_user):
     grantee = as_user(award.application.owner)
     milestone = award.milestones[0]
     assert grantee.post(f"/manage/milestones/{milestone.id}/targets", data=_targets_form(award)).status_code == 403
     assert grantee.post(f"/manage/payments/{milestone.payment.id}/plan/accept").status_code == 403
+    assert grantee.post(f"/manage/payments/{milestone.payment.id}/plan/return",
+                        data={"comments": "Mine."}).status_code == 403
     assert fresh(milestone).targets == []

@@ -236,6 +236,28 @@ def test_a_revised_plan_must_be_written_and_only_for_a_held_payment(award, offic
              "revised plan submitted: no revised plan is waiting")
 
 
+def test_a_returned_plan_holds_the_payment_again_until_another_is_accepted(award, officer):
+    milestone = _held(award, officer)
+    payment, owner = milestone.payment, award.application.owner
+    _refused(milestone, lambda: targets.return_revised_plan(payment, officer=officer, comments="Too vague."),
+             "there is no revised plan to return")
+    targets.submit_revised_plan(payment, author=owner, plan=PLAN)
+    _refused(milestone, lambda: targets.return_revised_plan(payment, officer=officer, comments=" "),
+             "Say what the plan must change")
+    targets.return_revised_plan(payment, officer=officer, comments="Name the venues and the dates.")
+    assert (payment.hold, payment.hold_reason) == (PaymentHold.HELD, "Name the venues and the dates.")
+    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+             "held pending a revised plan")
+    targets.submit_revised_plan(payment, author=owner, plan=PLAN + " At the Elm Street and 5th Avenue shops.")
+    targets.accept_revised_plan(payment, officer=officer)
+    reporting.release_payment(payment, officer=officer, **RELEASE)
+    db.session.flush()
+    assert _actions(payment) == ["payment.held", "payment.plan_submitted", "payment.plan_returned",
+                                 "payment.plan_submitted", "payment.plan_accepted", "payment.released"]
+    returned = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.plan_returned"))
+    assert returned.details["plan"] == PLAN  # the returned plan is kept
+
+
 def test_a_plan_is_accepted_only_once_submitted(award, officer):
     milestone = _held(award, officer)
     _refused(milestone, lambda: targets.accept_revised_plan(milestone.payment, officer=officer),
