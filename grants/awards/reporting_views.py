@@ -445,30 +445,36 @@ def _back(payment: Payment):
     return redirect(url_for("awards.portfolio"))
 
 
+def _payment_action(payment: Payment, form, change, done, refused: str):
+    """Run ``change`` on the posted ``form`` and go back to the page the button was on, with
+    ``done()`` (read after the change) or what kept it from going through."""
+    if form.validate_on_submit() and _act(form, change) is None:
+        flash(done(), "success")
+    else:
+        flash(_problems(form) or refused, "danger")
+    return _back(payment)
+
+
 @bp.route("/manage/payments/<int:payment_id>/release", methods=["POST"])
 @role_required(can_decide)
 def release_payment(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = ReleasePaymentForm()
-    if form.validate_on_submit() and _act(form, lambda: reporting.release_payment(
-            payment, officer=_me(), method=form.chosen_method, confirmed=bool(form.confirm.data))) is None:
-        flash(f"The payment of {format_money(payment.amount_cents)} is released, to be paid by "
-              f"{payment.payment_method.in_words}. Mark it paid once the money has gone out.", "success")
-        return _back(payment)
-    flash(_problems(form) or "The payment was not released.", "danger")
-    return _back(payment)
+    return _payment_action(
+        payment, form, lambda: reporting.release_payment(payment, officer=_me(), method=form.chosen_method,
+                                                         confirmed=bool(form.confirm.data)),
+        lambda: f"The payment of {format_money(payment.amount_cents)} is released, to be paid by "
+                f"{payment.payment_method.in_words}. Mark it paid once the money has gone out.",
+        "The payment was not released.")
 
 
 @bp.route("/manage/payments/<int:payment_id>/plan/accept", methods=["POST"])
 @role_required(can_decide)
 def accept_revised_plan(payment_id: int):
     payment = load_or_404(Payment, payment_id)
-    form = ActionForm()
-    if form.validate_on_submit() and _act(form, lambda: targets.accept_revised_plan(payment, officer=_me())) is None:
-        flash("The revised plan is accepted. The payment can now be released.", "success")
-        return _back(payment)
-    flash(_problems(form) or "The revised plan was not accepted.", "danger")
-    return _back(payment)
+    return _payment_action(payment, ActionForm(), lambda: targets.accept_revised_plan(payment, officer=_me()),
+                           lambda: "The revised plan is accepted. The payment can now be released.",
+                           "The revised plan was not accepted.")
 
 
 @bp.route("/manage/payments/<int:payment_id>/plan/return", methods=["POST"])
@@ -476,12 +482,10 @@ def accept_revised_plan(payment_id: int):
 def return_revised_plan(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = ReturnPlanForm()
-    if form.validate_on_submit() and _act(form, lambda: targets.return_revised_plan(
-            payment, officer=_me(), comments=form.comments.data)) is None:
-        flash("The revised plan is returned to the grantee with your comments; the payment stays held.", "success")
-        return _back(payment)
-    flash(_problems(form) or "The revised plan was not returned.", "danger")
-    return _back(payment)
+    return _payment_action(
+        payment, form, lambda: targets.return_revised_plan(payment, officer=_me(), comments=form.comments.data),
+        lambda: "The revised plan is returned to the grantee with your comments; the payment stays held.",
+        "The revised plan was not returned.")
 
 
 @bp.route("/manage/payments/<int:payment_id>/paid", methods=["POST"])
@@ -489,14 +493,12 @@ def return_revised_plan(payment_id: int):
 def mark_payment_paid(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = PaidForm()
-    if form.validate_on_submit() and _act(form, lambda: reporting.mark_paid(
-            payment, officer=_me(), paid_on=form.paid_on.data, reference=form.reference.data,
-            confirmed=bool(form.confirm.data))) is None:
-        flash(f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
-              f"{format_date(payment.paid_on)}, reference {payment.payment_reference}.", "success")
-        return _back(payment)
-    flash(_problems(form) or "The payment was not marked paid.", "danger")
-    return _back(payment)
+    return _payment_action(
+        payment, form, lambda: reporting.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data,
+                                                   reference=form.reference.data, confirmed=bool(form.confirm.data)),
+        lambda: f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
+                f"{format_date(payment.paid_on)}, reference {payment.payment_reference}.",
+        "The payment was not marked paid.")
 
 
 # --- the portfolio ------------------------------------------------------------------------------

@@ -186,6 +186,16 @@ def release_blocker(payment: Payment) -> str | None:
 
 # --- the revised plan -------------------------------------------------------------------------
 
+def _written(text: str, name: str, *, missing: str, refused: str) -> str:
+    """``text`` stripped; refused (``missing``) when empty or longer than REASON_LIMIT."""
+    text = (text or "").strip()
+    if not text:
+        raise DomainError(f"{missing} {refused}")
+    if len(text) > REASON_LIMIT:
+        raise DomainError(f"The {name} may be at most {REASON_LIMIT:,} characters long. {refused}")
+    return text
+
+
 def submit_revised_plan(payment: Payment, *, author, plan: str) -> Payment:
     """The grantee's revised plan for a held payment: how the partnership will reach the targets.
 
@@ -196,11 +206,8 @@ def submit_revised_plan(payment: Payment, *, author, plan: str) -> Payment:
     award = payment.award
     if not is_grantee(author, award):
         raise PermissionDenied("Only the grantee's team submits the revised plan for this payment.")
-    plan = (plan or "").strip()
-    if not plan:
-        raise DomainError("Write the revised plan: how the partnership will reach the targets. Nothing was saved.")
-    if len(plan) > REASON_LIMIT:
-        raise DomainError(f"The plan may be at most {REASON_LIMIT:,} characters long. Nothing was saved.")
+    plan = _written(plan, "plan", missing="Write the revised plan: how the partnership will reach the targets.",
+                    refused="Nothing was saved.")
     lock_row(payment, "status", "hold")
     if award.status not in PLAN_STATUSES:
         raise DomainError(f"This award is {award.status.label.lower()}; no revised plan is taken. Nothing was saved.")
@@ -234,11 +241,8 @@ def _waiting_plan(payment: Payment, what: str) -> None:
 def return_revised_plan(payment: Payment, *, officer, comments: str) -> Payment:
     """The officer returns the grantee's revised plan with ``comments`` (required: what it must
     change); the payment is held again, for another plan. Audit event ``payment.plan_returned``."""
-    comments = (comments or "").strip()
-    if not comments:
-        raise DomainError("Say what the plan must change: the grantee reads it. The plan was not returned.")
-    if len(comments) > REASON_LIMIT:
-        raise DomainError(f"The comments may be at most {REASON_LIMIT:,} characters long. The plan was not returned.")
+    comments = _written(comments, "comments", missing="Say what the plan must change: the grantee reads it.",
+                        refused="The plan was not returned.")
     lock_row(payment, "status", "hold")
     _waiting_plan(payment, "return")
     payment.hold_reason = comments
