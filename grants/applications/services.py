@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.models import Organisation
@@ -698,9 +699,67 @@ def check_invitation_acceptable(collaborator, *, user) -> None:
                                "this application.")
 
 
+def open_invitations_for(user) -> list:
+    """The invitations to work on an application addressed to ``user`` and not answered yet,
+    newest first: listed on their home page, so the e-mailed link is not the only way in."""
+    from grants.applications.models import Collaborator
+
+    return list(db.session.scalars(
+        select(Collaborator).join(Collaborator.application)
+        .where(Collaborator.email == normalise_email(user.email), Collaborator.accepted_at.is_(None),
+               Collaborator.revoked_at.is_(None),
+               Application.status.in_((ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED,
+                                       ApplicationStatus.IN_REVIEW, ApplicationStatus.AWARDED)))
+        .options(joinedload(Collaborator.invited_by),
+                 contains_eager(Collaborator.application).options(*_headline_only()))
+        .order_by(Collaborator.invited_at.desc(), Collaborator.id.desc())))
+
+
+def _headline_only() -> tuple:
+    """Loader options for a list of applications by title, lead and call: none of their parts."""
+    return (lazyload(Application.answers), lazyload(Application.partners), lazyload(Application.budget_lines),
+            lazyload(Application.documents), lazyload(Application.collaborators))
+
+
+def sign_offs_waiting_for(user) -> list[Partner]:
+    """The partners of draft applications whose sign-off ``user`` is to give and has not given:
+    they are the partner's named contact, of its organisation, with access to the application
+    (the rule of permissions.can_sign_off_partner), and the call asks partners to sign off."""
+    from grants.applications.models import Collaborator
+    from grants.calls.models import Call
+
+    return list(db.session.scalars(
+        select(Partner).join(Partner.application).join(Call, Call.id == Application.call_id)
+        .join(Collaborator, (Collaborator.application_id == Application.id) & (Collaborator.user_id == user.id)
+              & Collaborator.accepted_at.is_not(None) & Collaborator.revoked_at.is_(None))
+        .where(Application.status == ApplicationStatus.DRAFT, Call.requires_partner_signoff.is_(True),
+               Partner.signed_off_at.is_(None), Partner.organisation_id == user.organisation_id,
+               func.lower(Partner.contact_email) == normalise_email(user.email))
+        .options(contains_eager(Partner.application).options(*_headline_only()))
+        .order_by(Application.title, Application.id)))
+
+
+def find_open_invitation_of(collaborator_id: int, *, user):
+    """The open invitation ``collaborator_id`` if it is addressed to ``user``; None otherwise
+    (used, withdrawn, someone else's or never issued: the same answer)."""
+    from grants.applications.models import Collaborator
+
+    collaborator = db.session.get(Collaborator, collaborator_id)
+    if (collaborator is None or collaborator.accepted_at is not None or collaborator.revoked_at is not None
+            or collaborator.email != normalise_email(user.email)):
+        return None
+    return collaborator
+
+
 def accept_invitation(token: str, *, user):
-    collaborator = find_invitation(token)
-    if collaborator is None:
+    """Accept the invitation of the e-mailed link ``token``."""
+    return accept_collaborator_invitation(find_invitation(token), user=user)
+
+
+def accept_collaborator_invitation(collaborator, *, user):
+    """Join the application as the invitation says (editor or viewer); the link stops working.
+    Refused when it is used or withdrawn, or ``user`` may not accept it (check_invitation_acceptable)."""
+    if collaborator is None or collaborator.accepted_at is not None or collaborator.revoked_at is not None:
         raise DomainError("This invitation has expired, was already used, or was withdrawn. Ask for a new one.")
     application = collaborator.application
     check_invitation_acceptable(collaborator, user=user)

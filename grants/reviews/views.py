@@ -489,7 +489,18 @@ def decline_assignment(assignment_id: int):
 @bp.route("/panel-invitations/<token>", methods=["GET", "POST"])
 @login_required
 def accept_panel_invitation(token: str):
-    member = services.find_panel_invitation(token)
+    """The e-mailed link's page."""
+    return _panel_invitation_page(services.find_panel_invitation(token))
+
+
+@bp.route("/my/panel-invitations/<int:member_id>", methods=["GET", "POST"])
+@login_required
+def open_panel_invitation(member_id: int):
+    """The same page from the invitation listed on the invited person's home page: only theirs."""
+    return _panel_invitation_page(services.find_open_panel_invitation_of(member_id, user=current_user))
+
+
+def _panel_invitation_page(member: PanelMember | None):
     if member is None:
         # Used, withdrawn or never issued: the same answer, so a link reveals nothing.
         return render_template("reviews/panel_invitation.html", member=None), 404
@@ -503,8 +514,8 @@ def accept_panel_invitation(token: str):
     if request.method == "POST" and status == 200 and form.validate_on_submit():
         accepting = request.form.get("answer", "accept") != "decline"
         call_title = member.call.title
-        status = _act(form, lambda: (services.accept_panel_invitation if accepting
-                                     else services.decline_panel_invitation)(token, user=_me()))
+        status = _act(form, lambda: (services.accept_panel_membership if accepting
+                                     else services.decline_panel_membership)(member, user=_me()))
         if status is None:
             if accepting:
                 flash(f"You are on the review panel of “{call_title}”. Your assignments will appear here.", "success")
@@ -514,4 +525,3 @@ def accept_panel_invitation(token: str):
     return render_template("reviews/panel_invitation.html", member=member, form=form,
                            # Someone logged in under another address learns nothing about the call's panel.
                            show_details=current_user.email == member.email), status
-

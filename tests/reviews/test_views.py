@@ -417,3 +417,55 @@ def test_a_reviewer_conflicted_automatically_can_never_open_the_application(clie
     assert fresh(assignment).status is (AssignmentStatus.IN_PROGRESS if attested else AssignmentStatus.ASSIGNED)
     # Nor is it listed among their reviews.
     assert f"/reviews/assignments/{assignment.id}" not in text(client.get("/reviews"))
+
+
+# --- the panel invitation listed on the invited person's home page ---------------------------
+
+def test_panel_invitation_is_listed_on_the_home_page_and_answered_there(client, login, world, make_user):
+    invitee = make_user(Role.APPLICANT, email="rita@example.org", full_name="Rita Reviewer")
+    login(world.officer)
+    assert client.post(f"/manage/calls/{world.call.id}/review/invite",
+                       data={"email": "rita@example.org"}).status_code == 302
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(invitee)
+    home = text(client.get("/"))
+    assert "Waiting for you" in home and f"Invitation to review for the call “{world.call.title}”" in home
+    assert f'href="/my/panel-invitations/{member.id}"' in client.get("/").get_data(as_text=True)
+    page = client.get(f"/my/panel-invitations/{member.id}")
+    assert page.status_code == 200 and "Join the panel" in text(page)
+    response = client.post(f"/my/panel-invitations/{member.id}", data={"answer": "accept"})
+
+    assert response.status_code == 302 and response.location.endswith("/reviews")
+    assert fresh(member).status is PanelMemberStatus.ACTIVE and member.user_id == invitee.id
+    assert Role.REVIEWER in fresh(invitee).roles
+    assert "Waiting for you" not in text(client.get("/"))
+    assert client.get(f"/my/panel-invitations/{member.id}").status_code == 404
+
+
+def test_panel_invitation_declined_from_the_home_page(client, login, world, make_user):
+    invitee = make_user(Role.APPLICANT, email="rita@example.org")
+    login(world.officer)
+    client.post(f"/manage/calls/{world.call.id}/review/invite", data={"email": "rita@example.org"})
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(invitee)
+    response = client.post(f"/my/panel-invitations/{member.id}", data={"answer": "decline"})
+    assert response.status_code == 302
+    assert fresh(member).status is PanelMemberStatus.DECLINED and Role.REVIEWER not in fresh(invitee).roles
+
+
+def test_panel_invitation_of_someone_else_is_not_found_and_changes_nothing(client, login, world, make_user):
+    intruder = make_user(email="someone@example.org")
+    login(world.officer)
+    client.post(f"/manage/calls/{world.call.id}/review/invite", data={"email": "rita@example.org"})
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(intruder)
+    assert world.call.title not in text(client.get("/"))
+    assert client.get(f"/my/panel-invitations/{member.id}").status_code == 404
+    assert client.post(f"/my/panel-invitations/{member.id}", data={"answer": "accept"}).status_code == 404
+    assert fresh(member).status is PanelMemberStatus.INVITED and Role.REVIEWER not in fresh(intruder).roles
