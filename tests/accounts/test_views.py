@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -370,3 +372,18 @@ def test_register_does_not_offer_the_funders_own_organisation(client, make_user,
     assert response.status_code == 400 and "not open for new members" in response.get_data(as_text=True)
     assert db.session.scalar(select(User).where(User.email == "jo@funder.example")) is None
     assert partner.id
+
+
+def test_registrations_page_shows_the_persons_status_apart_from_the_organisations(client, make_user,
+                                                                                  make_organisation, login):
+    admin = make_user(Role.ADMIN)
+    joining = make_user(status=UserStatus.PENDING, full_name="Jo Joiner",
+                        organisation=make_organisation("Eastside Alliance"))
+    login(admin)
+    page = client.get("/admin/registrations").get_data(as_text=True)
+    card = page[page.index("Jo Joiner"):]
+    # The person is pending; the green "Approved" belongs to their organisation, and says so.
+    assert re.search(r'Account:\s*<span class="badge text-bg-warning">Pending</span>', card)
+    assert re.search(r'organisation status:\s*<span class="badge text-bg-success">Approved</span>', card)
+    assert "already registered; the person joins it" in card
+    assert fresh(joining).status is UserStatus.PENDING
