@@ -161,12 +161,51 @@ def _contact(contact_name: str, contact_email: str) -> tuple[str, str]:
     return name, email
 
 
+def people_of(organisation_ids) -> dict[int, list]:
+    """Organisation id → its active people by name, in one query: whom a partner's contact can
+    be picked from (their account is what signs off)."""
+    from grants.accounts.enums import UserStatus
+    from grants.accounts.models import User
+
+    ids = list(organisation_ids)
+    people: dict[int, list] = {organisation_id: [] for organisation_id in ids}
+    if ids:
+        for user in db.session.scalars(select(User).where(User.organisation_id.in_(ids),
+                                                          User.status == UserStatus.ACTIVE)
+                                       .order_by(func.lower(User.full_name), User.id)):
+            people[user.organisation_id].append(user)
+    return people
+
+
+def _resolve_contact(contact_user, organisation: Organisation, contact_name: str,
+                     contact_email: str) -> tuple[str, str]:
+    """The contact's name and address: those of ``contact_user``, one of the organisation's
+    people, or the typed ones when nobody was picked. Picking one and typing another is refused."""
+    from grants.accounts.enums import UserStatus
+
+    if contact_user is None:
+        return _contact(contact_name, contact_email)
+    if contact_user.organisation_id != organisation.id or contact_user.status is not UserStatus.ACTIVE:
+        raise DomainError(f"{contact_user.full_name} is not among the people of {organisation.name}: choose one "
+                          "of them, or type the contact's name and e-mail address.")
+    typed = normalise_email(contact_email or "")
+    if typed and typed != contact_user.email:
+        raise DomainError(f"You chose {contact_user.full_name} from the list and typed {typed}: keep one of the "
+                          "two (choose “not in the list” to use the typed contact).")
+    return contact_user.full_name, contact_user.email
+
+
 def add_partner(application: Application, *, editor, expected_version: int | None,
                 organisation: Organisation | None = None, new_organisation: dict | None = None,
-                contact_name: str, contact_email: str, role_in_project: str) -> Partner:
+                contact_name: str = "", contact_email: str = "", role_in_project: str, contact_user=None) -> Partner:
+    """Add a partner organisation (a registered one, or a new one proposed for approval) with
+    its contact: one of its people (``contact_user``, whose account then signs off) or a name
+    and address typed for an organisation whose contact has no account yet."""
     _begin_edit(application, expected_version)
-    name, email = _contact(contact_name, contact_email)
+    if contact_user is None:
+        _contact(contact_name, contact_email)  # refused before a new organisation is proposed
     organisation = _partner_organisation(application, organisation, new_organisation)
+    name, email = _resolve_contact(contact_user, organisation, contact_name, contact_email)
     partner = Partner(organisation=organisation, contact_name=name, contact_email=email,
                       role_in_project=(role_in_project or "").strip())
     application.partners.append(partner)
@@ -176,12 +215,13 @@ def add_partner(application: Application, *, editor, expected_version: int | Non
     return partner
 
 
-def update_partner(partner: Partner, *, editor, expected_version: int | None, contact_name: str,
-                   contact_email: str, role_in_project: str) -> None:
-    """Change the partner's section; a change clears the partner's sign-off."""
+def update_partner(partner: Partner, *, editor, expected_version: int | None, contact_name: str = "",
+                   contact_email: str = "", role_in_project: str, contact_user=None) -> None:
+    """Change the partner's section (its contact picked from its people, or typed); a change
+    clears the partner's sign-off."""
     application = partner.application
     _begin_edit(application, expected_version)
-    name, email = _contact(contact_name, contact_email)
+    name, email = _resolve_contact(contact_user, partner.organisation, contact_name, contact_email)
     role = (role_in_project or "").strip()
     if (name, email, role) == (partner.contact_name, partner.contact_email, partner.role_in_project):
         return
