@@ -144,6 +144,44 @@ def reviewer_loads(call) -> dict[int, int]:
     return {reviewer_id: count for reviewer_id, count in rows}
 
 
+@dataclass(frozen=True)
+class PoolReviewer:
+    """An existing reviewer an officer may invite to a call's panel, with their load now."""
+
+    user: User
+    organisation_name: str
+    open_reviews: int  # assigned or in progress, on any call
+    assignments: int  # that count toward a workload (open or submitted), on any call
+
+    @property
+    def label(self) -> str:
+        return (f"{self.user.full_name} — {self.organisation_name} · {self.open_reviews} open review"
+                f"{'s' if self.open_reviews != 1 else ''}, {self.assignments} assignment"
+                f"{'s' if self.assignments != 1 else ''} in all")
+
+
+def reviewer_pool(call) -> list[PoolReviewer]:
+    """The active users with the Reviewer role who are neither on the call's panel nor invited
+    to it, by name, each with their load across calls: one aggregate query, whatever their number."""
+    from grants.accounts.enums import UserStatus
+    from grants.accounts.models import Organisation
+
+    on_panel = select(PanelMember.email).where(
+        PanelMember.call_id == call.id, PanelMember.status.in_((PanelMemberStatus.ACTIVE, PanelMemberStatus.INVITED)))
+    open_reviews = func.count(ReviewAssignment.id).filter(ReviewAssignment.status.in_(OPEN_STATUSES))
+    assignments = func.count(ReviewAssignment.id).filter(ReviewAssignment.status.in_(COUNTING_STATUSES))
+    rows = db.session.execute(
+        select(User, Organisation.name, open_reviews, assignments)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == Role.REVIEWER))
+        .outerjoin(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+        .where(User.status == UserStatus.ACTIVE, User.email.not_in(on_panel))
+        .group_by(User.id, Organisation.name)
+        .order_by(func.lower(User.full_name), User.id))
+    return [PoolReviewer(user, organisation_name, open_count, total)
+            for user, organisation_name, open_count, total in rows]
+
+
 def _clean_cap(workload_cap: int | None, call) -> int:
     cap = settings_for(call).default_workload_cap if workload_cap is None else workload_cap
     if cap < 0:
