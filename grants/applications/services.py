@@ -751,11 +751,11 @@ def open_invitations_for(user) -> list:
                Application.status.in_((ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED,
                                        ApplicationStatus.IN_REVIEW, ApplicationStatus.AWARDED)))
         .options(joinedload(Collaborator.invited_by),
-                 contains_eager(Collaborator.application).options(*_headline_only()))
+                 contains_eager(Collaborator.application).options(*headline_only()))
         .order_by(Collaborator.invited_at.desc(), Collaborator.id.desc())))
 
 
-def _headline_only() -> tuple:
+def headline_only() -> tuple:
     """Loader options for a list of applications by title, lead and call: none of their parts."""
     return (lazyload(Application.answers), lazyload(Application.partners), lazyload(Application.budget_lines),
             lazyload(Application.documents), lazyload(Application.collaborators))
@@ -775,7 +775,7 @@ def sign_offs_waiting_for(user) -> list[Partner]:
         .where(Application.status == ApplicationStatus.DRAFT, Call.requires_partner_signoff.is_(True),
                Partner.signed_off_at.is_(None), Partner.organisation_id == user.organisation_id,
                func.lower(Partner.contact_email) == normalise_email(user.email))
-        .options(contains_eager(Partner.application).options(*_headline_only()))
+        .options(contains_eager(Partner.application).options(*headline_only()))
         .order_by(Application.title, Application.id)))
 
 
