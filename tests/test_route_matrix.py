@@ -240,6 +240,10 @@ MATRIX: dict[str, Route] = {
                           f"{w.submitted_application.collaborators[0].id}/revoke",
         {**SUBMITTED_APPLICATION, **OWNER_ONLY, "program_officer": 403, "admin": 403}),
     "applications.accept_invitation": Route("GET", lambda w: "/invitations/not-a-token", signed_in(404)),
+    # An open invitation listed on its invitee's home page: theirs alone (to anyone else it does
+    # not exist); addressed to someone of neither the lead nor a partner, it is refused openly.
+    "applications.open_invitation": Route("GET", lambda w: f"/my/invitations/{w.open_invitation.id}",
+                                          {**signed_in(404), "other_organisation": 403}),
     "applications.partner_sign_off": Route(
         "GET", lambda w: f"/applications/{w.submitted_application.id}/partners/"
                          f"{w.submitted_application.partners[0].id}/sign-off", SUBMITTED_APPLICATION),
@@ -298,6 +302,8 @@ MATRIX: dict[str, Route] = {
     "reviews.decline_assignment": Route("POST", lambda w: f"/reviews/assignments/{w.open_assignment.id}/decline",
                                         OWN_ASSIGNMENT),
     "reviews.accept_panel_invitation": Route("GET", lambda w: "/panel-invitations/not-a-token", signed_in(404)),
+    "reviews.open_panel_invitation": Route("GET", lambda w: f"/my/panel-invitations/{w.open_panel_invitation.id}",
+                                           {**signed_in(404), "pending_reviewer": OK}),
     # Decisions and awards: the officer's pages are funder staff's; the grantee's award page is
     # its grantees' and staff's, and only the application's owner accepts or declines.
     "awards.decisions": Route("GET", lambda w: f"/manage/calls/{w.offered_award.call_id}/decisions", STAFF_ONLY),
@@ -432,6 +438,8 @@ class World:
     deactivated: object = None
     suspended: object = None
     api_tokens: dict = None  # actor -> (token id, secret): each actor's API token, every scope
+    open_invitation: object = None  # to the draft, for other_organisation (who could never accept it)
+    open_panel_invitation: object = None  # to the published call's panel, for pending_reviewer
 
 
 def build_world(make_user, make_organisation) -> World:
@@ -467,6 +475,7 @@ def build_world(make_user, make_organisation) -> World:
         "Suspended Neighbours", kind=OrganisationKind.COMMUNITY_NONPROFIT))
     _collaborators(world)
     _reviewers(world, make_user, make_organisation)
+    _open_invitations(world)
     world.api_tokens = _api_tokens(world)
     return world
 
@@ -495,6 +504,21 @@ def _collaborators(world):
         invite_and_accept(application, world.partner_collaborator, CollaboratorRole.EDITOR)
         invite_and_accept(application, world.viewer_collaborator, CollaboratorRole.VIEWER)
     invite_and_accept(world.draft_application, world.suspended, CollaboratorRole.EDITOR)
+
+
+def _open_invitations(world):
+    """Invitations not answered yet (rows only: the service would refuse the first)."""
+    from grants.applications.enums import CollaboratorRole
+    from grants.applications.models import Collaborator
+    from grants.reviews.models import PanelMember
+
+    world.open_invitation = Collaborator(email=world.other_organisation.email, role=CollaboratorRole.VIEWER,
+                                         token_hash="matrix-open-invitation", invited_by_id=world.applicant.id)
+    world.draft_application.collaborators.append(world.open_invitation)
+    world.open_panel_invitation = PanelMember(call_id=world.published_call.id, email=world.pending_reviewer.email,
+                                              token_hash="matrix-open-panel-invitation")
+    db.session.add(world.open_panel_invitation)
+    db.session.flush()
 
 
 def _reviewers(world, make_user, make_organisation):

@@ -20,7 +20,7 @@ from wtforms.validators import URL, DataRequired, Email, EqualTo, Length, Option
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from grants.accounts.enums import OrganisationKind, Role
-from grants.accounts.services import MIN_PASSWORD_LENGTH
+from grants.accounts.services import MIN_PASSWORD_LENGTH, registration_problems
 
 KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in OrganisationKind]
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
@@ -48,7 +48,8 @@ class NewPasswordMixin:
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ.")],
+                            validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ. Type your password "
+                                                                                  "again in both password fields.")],
                             render_kw={"autocomplete": "new-password"})
 
 
@@ -82,6 +83,15 @@ class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
+        # What the service would refuse (a taken e-mail, a weak password, a taken organisation
+        # name) is reported now, with the form's own checks, not on a second submit.
+        problems = registration_problems(
+            email=self.email.data or "", password=self.password.data or "",
+            new_organisation_name=self.name.data if self.organisation_choice.data == "new" else None)
+        for name, message in problems.items():
+            if not self[name].errors:
+                self[name].errors.append(message)
+                ok = False
         if self.organisation_choice.data == "existing" and not self.organisation_id.data:
             self.organisation_id.errors.append("Choose your organisation, or propose a new one.")
             ok = False

@@ -78,14 +78,14 @@ def register_applicant(*, email: str, full_name: str, password: str, organisatio
     Admins are notified through the outbox.
     """
     email = normalise_email(email)
-    if find_user_by_email(email) is not None:
-        raise DomainError("An account with this e-mail already exists. Log in or reset your password.")
-    check_password_strength(password, email=email)
+    problems = registration_problems(email=email, password=password)
+    if problems:
+        raise DomainError(next(iter(problems.values())))
     if organisation is None:
         if not new_organisation:
             raise DomainError("Choose your organisation or propose a new one.")
         organisation = propose_organisation(**new_organisation)
-    elif not organisation.is_approved:
+    elif not organisation.is_approved or organisation.id in funder_organisation_ids():
         raise DomainError("That organisation is not open for new members.")
     user = User(email=email, full_name=full_name.strip(), password_hash=hash_password(password),
                 organisation=organisation, status=UserStatus.PENDING,
@@ -106,8 +106,9 @@ def propose_organisation(*, name: str, kind: OrganisationKind, city: str = "", r
     name = " ".join(name.split())
     if not name:
         raise DomainError("Give the organisation's name.")
-    if db.session.scalar(select(Organisation).where(func.lower(Organisation.name) == name.lower())):
-        raise DomainError(f"“{name}” is already registered; choose it from the list instead.")
+    problem = _organisation_name_problem(name)
+    if problem:
+        raise DomainError(problem)
     organisation = Organisation(name=name, kind=kind, city=city.strip(), region=region.strip(),
                                 country=(country or "US").strip().upper()[:2], ein=ein.strip(),
                                 uei=uei.strip().upper(), website=website.strip(),
@@ -116,6 +117,49 @@ def propose_organisation(*, name: str, kind: OrganisationKind, city: str = "", r
     db.session.flush()
     record_event("organisation.proposed", target=organisation, details={"name": name, "kind": kind.value})
     return organisation
+
+
+def funder_organisations_query():
+    """The ids of the organisations funder staff (program officers, admins) belong to."""
+    return (select(User.organisation_id).join(UserRole, UserRole.user_id == User.id)
+            .where(UserRole.role.in_([Role.PROGRAM_OFFICER, Role.ADMIN])).distinct())
+
+
+def funder_organisation_ids() -> set[int]:
+    """The funder's own organisations: nobody registers into them as an applicant, and their
+    people are never paid a reviewer's stipend."""
+    return set(db.session.scalars(funder_organisations_query()))
+
+
+def organisations_to_join() -> list[Organisation]:
+    """The organisations a new applicant may join: approved, and not the funder's own."""
+    return list(db.session.scalars(
+        select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED,
+                                   Organisation.id.not_in(funder_organisations_query()))
+        .order_by(Organisation.name)))
+
+
+def registration_problems(*, email: str, password: str, new_organisation_name: str | None = None) -> dict[str, str]:
+    """What register_applicant would refuse about these, by what it is about ("email",
+    "password", "name"): the registration form reports them with its own checks, all at once."""
+    problems = {}
+    if email and find_user_by_email(email) is not None:
+        problems["email"] = "An account with this e-mail already exists. Log in or reset your password."
+    if password:
+        try:
+            check_password_strength(password, email=normalise_email(email or ""))
+        except DomainError as exc:
+            problems["password"] = exc.message
+    name_problem = _organisation_name_problem(" ".join((new_organisation_name or "").split()))
+    if name_problem:
+        problems["name"] = name_problem
+    return problems
+
+
+def _organisation_name_problem(name: str) -> str | None:
+    if name and db.session.scalar(select(Organisation.id).where(func.lower(Organisation.name) == name.lower())):
+        return f"“{name}” is already registered; choose it from the list instead."
+    return None
 
 
 def active_users_with_role(role: Role) -> list[User]:

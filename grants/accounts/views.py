@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from grants.accounts import services, sessions
 from grants.accounts.blueprint import bp
-from grants.accounts.enums import OrganisationKind, OrganisationStatus
+from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import (
     ActionForm,
     ChangePasswordForm,
@@ -85,10 +85,12 @@ def logout():
 
 
 def _organisation_choices() -> list[tuple[int, str]]:
-    organisations = db.session.scalars(
-        select(Organisation).where(Organisation.status == OrganisationStatus.APPROVED).order_by(Organisation.name)
-    )
-    return [SelectChoice(0, "— choose —")] + [SelectChoice(org.id, org.name) for org in organisations]
+    return [SelectChoice(0, "— choose —")] + [SelectChoice(org.id, org.name)
+                                              for org in services.organisations_to_join()]
+
+
+# A browser never fills a password field back in, and neither does this page: say so.
+RETYPE_PASSWORD = "Passwords are never sent back to the page: type yours again in both password fields."
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -117,11 +119,17 @@ def register():
                 )
         except DomainError as exc:
             db.session.rollback()
-            flash(exc.message, "danger")
-            return render_template("accounts/register.html", form=form), 400
+            form.form_errors.append(exc.message)
+            return _render_registration(form, 400)
         db.session.commit()
         return render_template("accounts/registered.html", email=services.normalise_email(form.email.data))
-    return render_template("accounts/register.html", form=form), 400 if form.errors else 200
+    return _render_registration(form, 400 if form.errors else 200)
+
+
+def _render_registration(form: RegistrationForm, status: int):
+    if status != 200 and (form.password.data or form.confirm.data) and not form.password.errors:
+        form.password.description = f"{RETYPE_PASSWORD} {form.password.description}"
+    return render_template("accounts/register.html", form=form), status
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

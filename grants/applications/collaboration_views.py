@@ -221,7 +221,18 @@ def revoke_collaborator(application_id: int, collaborator_id: int):
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
 @login_required
 def accept_invitation(token: str):
-    collaborator = services.find_invitation(token)
+    """The e-mailed link's page."""
+    return _invitation_page(services.find_invitation(token))
+
+
+@bp.route("/my/invitations/<int:collaborator_id>", methods=["GET", "POST"])
+@login_required
+def open_invitation(collaborator_id: int):
+    """The same page from the invitation listed on the invited person's home page: only theirs."""
+    return _invitation_page(services.find_open_invitation_of(collaborator_id, user=current_user))
+
+
+def _invitation_page(collaborator: Collaborator | None):
     if collaborator is None:
         # Used, withdrawn or never issued: the same answer, so a link reveals nothing.
         return render_template("applications/invitation.html", collaborator=None), 404
@@ -232,15 +243,17 @@ def accept_invitation(token: str):
     except DomainError as exc:
         form.form_errors.append(exc.message)
         status = exc.status_code
+    # Someone who may not accept (another address, or outside the lead and partners) learns
+    # nothing about the application.
+    show_details = status == 200
     if request.method == "POST" and status == 200 and form.validate_on_submit():
         application_id = collaborator.application_id
-        status = _act(form, lambda: services.accept_invitation(token, user=_me()))
+        status = _act(form, lambda: services.accept_collaborator_invitation(collaborator, user=_me()))
         if status is None:
             flash("You have joined the application.", "success")
             return redirect(url_for("applications.application_detail", application_id=application_id))
     return render_template("applications/invitation.html", collaborator=collaborator, form=form,
-                           # Someone logged in under another address learns nothing about the application.
-                           show_details=current_user.email == collaborator.email), status
+                           show_details=show_details), status
 
 
 # --- partner sign-off -------------------------------------------------------------------

@@ -34,7 +34,33 @@ class AnswersForm(VersionedForm):
     """Its answer fields are added per call question by the view (answer_<question id>)."""
 
 
-class PartnerForm(VersionedForm):
+class PartnerContactMixin:
+    """The partner's contact: one of the organisation's people (whose account signs off), or a
+    name and address typed for someone without an account here."""
+
+    contact_user_id = SelectField("Contact person: one of the organisation's people", coerce=int,
+                                  validate_choice=False, validators=[Optional()],
+                                  description="Their account signs off on the partnership and its budget share. "
+                                              "If the contact is not in the list, type their name and e-mail below.")
+    contact_name = StringField("Contact person's name", validators=[Optional(), Length(max=200)],
+                               description="Only if the contact is not in the list above.")
+    contact_email = EmailField("Contact's e-mail", validators=[
+        Optional(), Email("Give a valid e-mail address."), Length(max=254)],
+        description="This person confirms the partnership and its budget share (sign-off).")
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.contact_user_id.data:
+            if not (self.contact_name.data or "").strip():
+                self.contact_name.errors.append("Choose the partner's contact from the list, or type their name.")
+                ok = False
+            if not (self.contact_email.data or "").strip():
+                self.contact_email.errors.append("Give the contact's e-mail address.")
+                ok = False
+        return ok
+
+
+class PartnerForm(PartnerContactMixin, VersionedForm):
     organisation_choice = RadioField(
         "Is the partner organisation already registered here?",
         choices=[SelectChoice("existing", "Yes, choose it from the list"),
@@ -46,17 +72,10 @@ class PartnerForm(VersionedForm):
     kind = SelectField("New organisation's kind", choices=KIND_CHOICES, default="community_nonprofit")
     city = StringField("City", validators=[Optional(), Length(max=120)])
     region = StringField("State or region", validators=[Optional(), Length(max=120)])
-    contact_name = StringField("Contact person", validators=[DataRequired("Name the partner's contact person."),
-                                                             Length(max=200)])
-    contact_email = EmailField("Contact's e-mail", validators=[
-        DataRequired("Give the contact's e-mail address."), Email("Give a valid e-mail address."), Length(max=254)],
-        description="This person confirms the partnership and its budget share (sign-off).")
     role_in_project = TextAreaField("Role in the project", validators=[Length(max=3000)], render_kw={"rows": 3})
 
 
-class PartnerEditForm(VersionedForm):
-    contact_name = PartnerForm.contact_name
-    contact_email = PartnerForm.contact_email
+class PartnerEditForm(PartnerContactMixin, VersionedForm):
     role_in_project = PartnerForm.role_in_project
 
 

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.models import Organisation
@@ -160,12 +161,51 @@ def _contact(contact_name: str, contact_email: str) -> tuple[str, str]:
     return name, email
 
 
+def people_of(organisation_ids) -> dict[int, list]:
+    """Organisation id → its active people by name, in one query: whom a partner's contact can
+    be picked from (their account is what signs off)."""
+    from grants.accounts.enums import UserStatus
+    from grants.accounts.models import User
+
+    ids = list(organisation_ids)
+    people: dict[int, list] = {organisation_id: [] for organisation_id in ids}
+    if ids:
+        for user in db.session.scalars(select(User).where(User.organisation_id.in_(ids),
+                                                          User.status == UserStatus.ACTIVE)
+                                       .order_by(func.lower(User.full_name), User.id)):
+            people[user.organisation_id].append(user)
+    return people
+
+
+def _resolve_contact(contact_user, organisation: Organisation, contact_name: str,
+                     contact_email: str) -> tuple[str, str]:
+    """The contact's name and address: those of ``contact_user``, one of the organisation's
+    people, or the typed ones when nobody was picked. Picking one and typing another is refused."""
+    from grants.accounts.enums import UserStatus
+
+    if contact_user is None:
+        return _contact(contact_name, contact_email)
+    if contact_user.organisation_id != organisation.id or contact_user.status is not UserStatus.ACTIVE:
+        raise DomainError(f"{contact_user.full_name} is not among the people of {organisation.name}: choose one "
+                          "of them, or type the contact's name and e-mail address.")
+    typed = normalise_email(contact_email or "")
+    if typed and typed != contact_user.email:
+        raise DomainError(f"You chose {contact_user.full_name} from the list and typed {typed}: keep one of the "
+                          "two (choose “not in the list” to use the typed contact).")
+    return contact_user.full_name, contact_user.email
+
+
 def add_partner(application: Application, *, editor, expected_version: int | None,
                 organisation: Organisation | None = None, new_organisation: dict | None = None,
-                contact_name: str, contact_email: str, role_in_project: str) -> Partner:
+                contact_name: str = "", contact_email: str = "", role_in_project: str, contact_user=None) -> Partner:
+    """Add a partner organisation (a registered one, or a new one proposed for approval) with
+    its contact: one of its people (``contact_user``, whose account then signs off) or a name
+    and address typed for an organisation whose contact has no account yet."""
     _begin_edit(application, expected_version)
-    name, email = _contact(contact_name, contact_email)
+    if contact_user is None:
+        _contact(contact_name, contact_email)  # refused before a new organisation is proposed
     organisation = _partner_organisation(application, organisation, new_organisation)
+    name, email = _resolve_contact(contact_user, organisation, contact_name, contact_email)
     partner = Partner(organisation=organisation, contact_name=name, contact_email=email,
                       role_in_project=(role_in_project or "").strip())
     application.partners.append(partner)
@@ -175,12 +215,13 @@ def add_partner(application: Application, *, editor, expected_version: int | Non
     return partner
 
 
-def update_partner(partner: Partner, *, editor, expected_version: int | None, contact_name: str,
-                   contact_email: str, role_in_project: str) -> None:
-    """Change the partner's section; a change clears the partner's sign-off."""
+def update_partner(partner: Partner, *, editor, expected_version: int | None, contact_name: str = "",
+                   contact_email: str = "", role_in_project: str, contact_user=None) -> None:
+    """Change the partner's section (its contact picked from its people, or typed); a change
+    clears the partner's sign-off."""
     application = partner.application
     _begin_edit(application, expected_version)
-    name, email = _contact(contact_name, contact_email)
+    name, email = _resolve_contact(contact_user, partner.organisation, contact_name, contact_email)
     role = (role_in_project or "").strip()
     if (name, email, role) == (partner.contact_name, partner.contact_email, partner.role_in_project):
         return
@@ -698,9 +739,67 @@ def check_invitation_acceptable(collaborator, *, user) -> None:
                                "this application.")
 
 
+def open_invitations_for(user) -> list:
+    """The invitations to work on an application addressed to ``user`` and not answered yet,
+    newest first: listed on their home page, so the e-mailed link is not the only way in."""
+    from grants.applications.models import Collaborator
+
+    return list(db.session.scalars(
+        select(Collaborator).join(Collaborator.application)
+        .where(Collaborator.email == normalise_email(user.email), Collaborator.accepted_at.is_(None),
+               Collaborator.revoked_at.is_(None),
+               Application.status.in_((ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED,
+                                       ApplicationStatus.IN_REVIEW, ApplicationStatus.AWARDED)))
+        .options(joinedload(Collaborator.invited_by),
+                 contains_eager(Collaborator.application).options(*headline_only()))
+        .order_by(Collaborator.invited_at.desc(), Collaborator.id.desc())))
+
+
+def headline_only() -> tuple:
+    """Loader options for a list of applications by title, lead and call: none of their parts."""
+    return (lazyload(Application.answers), lazyload(Application.partners), lazyload(Application.budget_lines),
+            lazyload(Application.documents), lazyload(Application.collaborators))
+
+
+def sign_offs_waiting_for(user) -> list[Partner]:
+    """The partners of draft applications whose sign-off ``user`` is to give and has not given:
+    they are the partner's named contact, of its organisation, with access to the application
+    (the rule of permissions.can_sign_off_partner), and the call asks partners to sign off."""
+    from grants.applications.models import Collaborator
+    from grants.calls.models import Call
+
+    return list(db.session.scalars(
+        select(Partner).join(Partner.application).join(Call, Call.id == Application.call_id)
+        .join(Collaborator, (Collaborator.application_id == Application.id) & (Collaborator.user_id == user.id)
+              & Collaborator.accepted_at.is_not(None) & Collaborator.revoked_at.is_(None))
+        .where(Application.status == ApplicationStatus.DRAFT, Call.requires_partner_signoff.is_(True),
+               Partner.signed_off_at.is_(None), Partner.organisation_id == user.organisation_id,
+               func.lower(Partner.contact_email) == normalise_email(user.email))
+        .options(contains_eager(Partner.application).options(*headline_only()))
+        .order_by(Application.title, Application.id)))
+
+
+def find_open_invitation_of(collaborator_id: int, *, user):
+    """The open invitation ``collaborator_id`` if it is addressed to ``user``; None otherwise
+    (used, withdrawn, someone else's or never issued: the same answer)."""
+    from grants.applications.models import Collaborator
+
+    collaborator = db.session.get(Collaborator, collaborator_id)
+    if (collaborator is None or collaborator.accepted_at is not None or collaborator.revoked_at is not None
+            or collaborator.email != normalise_email(user.email)):
+        return None
+    return collaborator
+
+
 def accept_invitation(token: str, *, user):
-    collaborator = find_invitation(token)
-    if collaborator is None:
+    """Accept the invitation of the e-mailed link ``token``."""
+    return accept_collaborator_invitation(find_invitation(token), user=user)
+
+
+def accept_collaborator_invitation(collaborator, *, user):
+    """Join the application as the invitation says (editor or viewer); the link stops working.
+    Refused when it is used or withdrawn, or ``user`` may not accept it (check_invitation_acceptable)."""
+    if collaborator is None or collaborator.accepted_at is not None or collaborator.revoked_at is not None:
         raise DomainError("This invitation has expired, was already used, or was withdrawn. Ask for a new one.")
     application = collaborator.application
     check_invitation_acceptable(collaborator, user=user)

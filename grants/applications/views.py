@@ -13,7 +13,7 @@ from wtforms import SelectChoice
 
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.forms import ActionForm
-from grants.accounts.models import Organisation
+from grants.accounts.models import Organisation, User
 from grants.applications import permissions, services
 from grants.applications.blueprint import bp
 from grants.applications.enums import BudgetCategory, TaskStatus
@@ -256,11 +256,31 @@ def edit_answers(application_id: int):
 
 # --- partners ---------------------------------------------------------------------------
 
-def _organisation_choices(application: Application) -> list[SelectChoice]:
+def _partner_organisations(application: Application) -> list[Organisation]:
+    """The registered organisations that can still be added as partners."""
     taken = {application.lead_organisation_id} | {p.organisation_id for p in application.partners}
-    organisations = db.session.scalars(select(Organisation).where(
-        Organisation.status == OrganisationStatus.APPROVED, Organisation.id.not_in(taken)).order_by(Organisation.name))
-    return [SelectChoice(0, "— choose —")] + [SelectChoice(o.id, f"{o.name} ({o.kind.label})") for o in organisations]
+    return list(db.session.scalars(select(Organisation).where(
+        Organisation.status == OrganisationStatus.APPROVED, Organisation.id.not_in(taken)).order_by(Organisation.name)))
+
+
+NOT_IN_THE_LIST = SelectChoice(0, "— not in the list: type the contact below —")
+
+
+def _contact_choices(organisations: list[Organisation]) -> list[SelectChoice]:
+    """The people of each organisation, grouped under its name (one query for all of them)."""
+    people = services.people_of(o.id for o in organisations)
+    return [NOT_IN_THE_LIST] + [SelectChoice(u.id, u.full_name, optgroup=o.name)
+                                for o in organisations for u in people[o.id]]
+
+
+def _contact_user(form):
+    """The person picked as contact, or None; someone who is not a user at all is refused."""
+    if not form.contact_user_id.data:
+        return None
+    user = db.session.get(User, form.contact_user_id.data)
+    if user is None:
+        raise DomainError("Choose the contact from the list, or type their name and e-mail address.")
+    return user
 
 
 @bp.route("/applications/<int:application_id>/partners", methods=["GET", "POST"])
@@ -269,7 +289,10 @@ def _organisation_choices(application: Application) -> list[SelectChoice]:
 def partners(application_id: int):
     application = load_application(application_id)
     form = PartnerForm()
-    form.organisation_id.choices = _organisation_choices(application)
+    organisations = _partner_organisations(application)
+    form.organisation_id.choices = [SelectChoice(0, "— choose —")] + [
+        SelectChoice(o.id, f"{o.name} ({o.kind.label})") for o in organisations]
+    form.contact_user_id.choices = _contact_choices(organisations)
     if request.method == "GET":
         form.version.data = application.version
     if request.method == "POST":
@@ -284,8 +307,8 @@ def partners(application_id: int):
                 form.organisation_id.errors = ["Choose the partner organisation, or add a new one."]
             elif save_or_explain(application, form, lambda: services.add_partner(
                     application, editor=_me(), expected_version=_version(form), organisation=existing,
-                    new_organisation=new, contact_name=form.contact_name.data, contact_email=form.contact_email.data,
-                    role_in_project=form.role_in_project.data)):
+                    new_organisation=new, contact_user=_contact_user(form), contact_name=form.contact_name.data,
+                    contact_email=form.contact_email.data, role_in_project=form.role_in_project.data)):
                 flash("Partner added.", "success")
                 return redirect(url_for("applications.partners", application_id=application.id))
     status = _failed_status(form)
@@ -299,11 +322,20 @@ def edit_partner(application_id: int, partner_id: int):
     application = load_application(application_id, edit=True)
     partner = load_part(Partner, partner_id, application)
     form = PartnerEditForm(obj=partner if request.method == "GET" else None)
+    people = services.people_of([partner.organisation_id])[partner.organisation_id]
+    form.contact_user_id.choices = [NOT_IN_THE_LIST] + [SelectChoice(u.id, u.full_name) for u in people]
     if request.method == "GET":
         form.version.data = application.version
+        # A contact who is one of the organisation's people shows as picked, not typed.
+        picked = next((u for u in people if u.email == partner.contact_email.lower()), None)
+        if picked is not None:
+            form.contact_user_id.data, form.contact_name.data, form.contact_email.data = picked.id, "", ""
+        else:
+            form.contact_user_id.data = 0
     if form.validate_on_submit() and save_or_explain(application, form, lambda: services.update_partner(
-            partner, editor=_me(), expected_version=_version(form), contact_name=form.contact_name.data,
-            contact_email=form.contact_email.data, role_in_project=form.role_in_project.data)):
+            partner, editor=_me(), expected_version=_version(form), contact_user=_contact_user(form),
+            contact_name=form.contact_name.data, contact_email=form.contact_email.data,
+            role_in_project=form.role_in_project.data)):
         flash("Partner saved.", "success")
         return redirect(_saved_to(application, "applications.partners"))
     status = _failed_status(form)

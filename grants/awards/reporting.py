@@ -342,6 +342,39 @@ def partners_to_sign(report: MilestoneReport) -> list:
     return [partner for partner in award.application.partners if partner.id not in signed]
 
 
+def report_sign_offs_waiting_for(user) -> list[tuple]:
+    """(partner, milestone) for each report waiting for ``user``'s sign-off: the version waiting
+    for the officer's decision, on an active award whose call asks partners to sign off, where
+    ``user`` is the partner's contact (the rule of can_sign_off_report) and has not signed it.
+    One query, for the home page."""
+    from grants.accounts.services import normalise_email
+    from grants.applications.models import Application, Collaborator, Partner
+    from grants.applications.services import headline_only
+    from grants.calls.models import Call
+
+    latest = (select(func.max(MilestoneReport.version))
+              .where(MilestoneReport.milestone_id == Milestone.id, MilestoneReport.submitted_at.is_not(None))
+              .correlate(Milestone).scalar_subquery())
+    signed = (select(ReportSignOff.id).where(ReportSignOff.report_id == MilestoneReport.id,
+                                             ReportSignOff.partner_id == Partner.id).exists())
+    rows = db.session.execute(
+        select(Partner, Milestone)
+        .join(Application, Application.id == Partner.application_id)
+        .join(Award, Award.application_id == Application.id)
+        .join(Call, Call.id == Award.call_id)
+        .join(Milestone, Milestone.award_id == Award.id)
+        .join(MilestoneReport, (MilestoneReport.milestone_id == Milestone.id) & (MilestoneReport.version == latest))
+        .join(Collaborator, (Collaborator.application_id == Application.id) & (Collaborator.user_id == user.id)
+              & Collaborator.accepted_at.is_not(None) & Collaborator.revoked_at.is_(None))
+        .where(Award.status == AwardStatus.ACTIVE, Milestone.status == MilestoneStatus.SUBMITTED,
+               Call.requires_partner_signoff.is_(True), MilestoneReport.submitted_at.is_not(None), ~signed,
+               Partner.organisation_id == user.organisation_id,
+               func.lower(Partner.contact_email) == normalise_email(user.email))
+        .options(joinedload(Milestone.award).joinedload(Award.application).options(*headline_only()))
+        .order_by(Milestone.due_on, Milestone.id))
+    return [(partner, milestone) for partner, milestone in rows]
+
+
 def partner_of(user, award: Award):
     """The partner of the award's application whose contact ``user`` is, or None."""
     return next((partner for partner in award.application.partners if can_sign_off_report(user, partner)), None)

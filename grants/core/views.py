@@ -9,6 +9,7 @@ from sqlalchemy import text
 from grants.attachments.storage import get_storage
 from grants.core.errors import StorageMisconfigured, StorageUnavailable
 from grants.core.i18n import LANGUAGES, SESSION_KEY
+from grants.core.waiting import waiting_for
 from grants.core.web import safe_next
 from grants.extensions import db
 
@@ -17,7 +18,8 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/")
 def home():
-    return render_template("core/home.html")
+    waiting = waiting_for(current_user) if current_user.is_authenticated else None
+    return render_template("core/home.html", waiting=waiting)
 
 
 @bp.route("/language", methods=["POST"])

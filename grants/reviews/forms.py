@@ -69,13 +69,28 @@ class ReviewSettingsForm(BaseForm):
 
 
 class InviteReviewerForm(BaseForm):
-    email = EmailField("E-mail address", validators=[DataRequired("Give the reviewer's e-mail address."),
-                                                     Email("Give a valid e-mail address."), Length(max=254)],
-                       description="They accept by logging in with this address, or register first.")
+    # The pool: existing reviewers with their organisation and load (services.reviewer_pool).
+    reviewer_id = SelectField("A reviewer already registered here", coerce=int, validate_choice=False,
+                              validators=[Optional()],
+                              description="Each with their organisation and current load across calls.")
+    email = EmailField("Or someone new: their e-mail address", validators=[
+        Optional(), Email("Give a valid e-mail address."), Length(max=254)],
+        description="They accept by logging in with this address, or register first.")
     sub_panel = StringField("Sub-panel", validators=[Optional(), Length(max=80)], description=SUB_PANEL_HELP)
     workload_cap = IntegerField("Workload cap", validators=[Optional(), NumberRange(min=0, max=500,
                                                                                      message="From 0 to 500.")],
                                 description="Leave it empty for the call's default.")
+
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.reviewer_id.data and (self.email.data or "").strip():
+            self.email.errors.append("Choose a reviewer from the list or type an address, not both.")
+            ok = False
+        elif not self.reviewer_id.data and not (self.email.data or "").strip() and not self.email.errors:
+            self.reviewer_id.errors.append("Choose a reviewer from the list, or type the address of someone new.")
+            ok = False
+        return ok
 
 
 class PanelMemberForm(BaseForm):

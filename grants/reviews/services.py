@@ -144,6 +144,44 @@ def reviewer_loads(call) -> dict[int, int]:
     return {reviewer_id: count for reviewer_id, count in rows}
 
 
+@dataclass(frozen=True)
+class PoolReviewer:
+    """An existing reviewer an officer may invite to a call's panel, with their load now."""
+
+    user: User
+    organisation_name: str
+    open_reviews: int  # assigned or in progress, on any call
+    assignments: int  # that count toward a workload (open or submitted), on any call
+
+    @property
+    def label(self) -> str:
+        return (f"{self.user.full_name} — {self.organisation_name} · {self.open_reviews} open review"
+                f"{'s' if self.open_reviews != 1 else ''}, {self.assignments} assignment"
+                f"{'s' if self.assignments != 1 else ''} in all")
+
+
+def reviewer_pool(call) -> list[PoolReviewer]:
+    """The active users with the Reviewer role who are neither on the call's panel nor invited
+    to it, by name, each with their load across calls: one aggregate query, whatever their number."""
+    from grants.accounts.enums import UserStatus
+    from grants.accounts.models import Organisation
+
+    on_panel = select(PanelMember.email).where(
+        PanelMember.call_id == call.id, PanelMember.status.in_((PanelMemberStatus.ACTIVE, PanelMemberStatus.INVITED)))
+    open_reviews = func.count(ReviewAssignment.id).filter(ReviewAssignment.status.in_(OPEN_STATUSES))
+    assignments = func.count(ReviewAssignment.id).filter(ReviewAssignment.status.in_(COUNTING_STATUSES))
+    rows = db.session.execute(
+        select(User, Organisation.name, open_reviews, assignments)
+        .join(Organisation, Organisation.id == User.organisation_id)
+        .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == Role.REVIEWER))
+        .outerjoin(ReviewAssignment, ReviewAssignment.reviewer_id == User.id)
+        .where(User.status == UserStatus.ACTIVE, User.email.not_in(on_panel))
+        .group_by(User.id, Organisation.name)
+        .order_by(func.lower(User.full_name), User.id))
+    return [PoolReviewer(user, organisation_name, open_count, total)
+            for user, organisation_name, open_count, total in rows]
+
+
 def _clean_cap(workload_cap: int | None, call) -> int:
     cap = settings_for(call).default_workload_cap if workload_cap is None else workload_cap
     if cap < 0:
@@ -209,9 +247,26 @@ def check_panel_invitation_acceptable(member: PanelMember, *, user) -> None:
                                "(register first if you have no account).")
 
 
-def _answer_invitation(token: str, user) -> PanelMember:
-    member = find_panel_invitation(token)
-    if member is None:
+def open_panel_invitations_for(user) -> list[PanelMember]:
+    """The panel invitations addressed to ``user`` and not answered yet, newest first: listed on
+    their home page, so the e-mailed link is not the only way in."""
+    return list(db.session.scalars(
+        select(PanelMember).where(PanelMember.email == normalise_email(user.email),
+                                  PanelMember.status == PanelMemberStatus.INVITED)
+        .options(joinedload(PanelMember.call)).order_by(PanelMember.invited_at.desc(), PanelMember.id.desc())))
+
+
+def find_open_panel_invitation_of(member_id: int, *, user) -> PanelMember | None:
+    """The open invitation ``member_id`` if it is addressed to ``user``; None otherwise
+    (answered, withdrawn, someone else's or never issued: the same answer)."""
+    member = db.session.get(PanelMember, member_id)
+    if member is None or member.status is not PanelMemberStatus.INVITED or member.email != normalise_email(user.email):
+        return None
+    return member
+
+
+def _answer_invitation(member: PanelMember | None, user) -> PanelMember:
+    if member is None or member.status is not PanelMemberStatus.INVITED:
         raise DomainError("This invitation has expired, was already answered, or was withdrawn. Ask the program "
                           "officer for a new one.")
     check_panel_invitation_acceptable(member, user=user)
@@ -219,9 +274,19 @@ def _answer_invitation(token: str, user) -> PanelMember:
 
 
 def accept_panel_invitation(token: str, *, user) -> PanelMember:
+    """Accept the invitation of the e-mailed link ``token`` (accept_panel_membership)."""
+    return accept_panel_membership(find_panel_invitation(token), user=user)
+
+
+def decline_panel_invitation(token: str, *, user) -> PanelMember:
+    """Decline the invitation of the e-mailed link ``token`` (decline_panel_membership)."""
+    return decline_panel_membership(find_panel_invitation(token), user=user)
+
+
+def accept_panel_membership(member: PanelMember | None, *, user) -> PanelMember:
     """Join the panel: the member becomes active, the link stops working, and the user gains
     the Reviewer role if they lacked it (both audited)."""
-    member = _answer_invitation(token, user)
+    member = _answer_invitation(member, user)
     member.user_id = user.id
     apply_transition(member, PanelMemberStatus.ACTIVE, PANEL_MEMBER_TRANSITIONS, actor=user,
                      action="panel.member_joined", details={"call_id": member.call_id, "email": user.email})
@@ -234,8 +299,8 @@ def accept_panel_invitation(token: str, *, user) -> PanelMember:
     return member
 
 
-def decline_panel_invitation(token: str, *, user) -> PanelMember:
-    member = _answer_invitation(token, user)
+def decline_panel_membership(member: PanelMember | None, *, user) -> PanelMember:
+    member = _answer_invitation(member, user)
     apply_transition(member, PanelMemberStatus.DECLINED, PANEL_MEMBER_TRANSITIONS, actor=user,
                      action="panel.member_declined", details={"call_id": member.call_id, "email": user.email})
     return member

@@ -41,6 +41,8 @@ from sqlalchemy.orm import joinedload
 
 from grants.accounts.enums import Role
 from grants.accounts.models import User, UserRole
+# The funder's organisations: their people are never paid a stipend.
+from grants.accounts.services import funder_organisation_ids  # noqa: F401 - used here and by the review pages
 from grants.core.dates import format_date, format_instant
 from grants.core.errors import DomainError, StaleEdit
 from grants.core.lifecycle import apply_transition
@@ -108,13 +110,6 @@ def stipend_state(*, eligible: bool, stipend_cents: int | None, reviews: ReviewS
     if reviews.is_complete and review_closed:
         return StipendState.OWED
     return StipendState.NOT_EARNED
-
-
-def funder_organisation_ids() -> set[int]:
-    """The organisations funder staff belong to: their people are never paid a stipend."""
-    return set(db.session.scalars(
-        select(User.organisation_id).join(UserRole, UserRole.user_id == User.id)
-        .where(UserRole.role.in_([Role.PROGRAM_OFFICER, Role.ADMIN])).distinct()))
 
 
 def is_funder_staff(user, funder_ids: set[int]) -> bool:

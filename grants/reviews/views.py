@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 from wtforms import SelectChoice
 
 from grants.accounts.forms import ActionForm
+from grants.accounts.models import User
 from grants.applications.models import Application, Partner
 from grants.calls.models import Call
 from grants.calls.permissions import can_view_call
@@ -102,6 +103,9 @@ def _render_setup(call, status: int = 200, *, settings_form=None, invite_form=No
         settings_form = ReviewSettingsForm(formdata=None, **_settings_form_data(call))
     if invite_form is None:
         invite_form = InviteReviewerForm(formdata=None)
+    pool = services.reviewer_pool(call)
+    invite_form.reviewer_id.choices = [SelectChoice(0, "— choose a reviewer —" if pool else "— nobody yet —")] + [
+        SelectChoice(reviewer.user.id, reviewer.label) for reviewer in pool]
     members = services.panel_members(call)
     funder_ids = stipends.funder_organisation_ids()
     member_forms = {m.id: _member_form(m, failed_member_form if failed_member == m.id else None,
@@ -145,12 +149,20 @@ def invite_reviewer(call_id: int):
     form = InviteReviewerForm()
     if not form.validate_on_submit():
         return _render_setup(call, 400, invite_form=form)
+    picked = db.session.get(User, form.reviewer_id.data) if form.reviewer_id.data else None
+    if form.reviewer_id.data and (picked is None or picked.id not in {r.user.id for r in services.reviewer_pool(call)}):
+        form.reviewer_id.errors.append("That reviewer cannot be invited to this panel (already on it, invited, or "
+                                       "no longer active): choose another from the list.")
+        return _render_setup(call, 400, invite_form=form)
+    email = picked.email if picked is not None else form.email.data
     status = _act(form, lambda: services.invite_panel_member(
-        call, email=form.email.data, sub_panel=form.sub_panel.data or "", workload_cap=form.workload_cap.data,
+        call, email=email, sub_panel=form.sub_panel.data or "", workload_cap=form.workload_cap.data,
         invited_by=_me()))
     if status is not None:
         return _render_setup(call, status, invite_form=form)
-    flash(f"An invitation is on its way to {form.email.data.strip().lower()}. The link in it works once.", "success")
+    who = f"{picked.full_name} ({picked.email})" if picked is not None else email.strip().lower()
+    flash(f"An invitation is on its way to {who}. The link in it works once; it is also listed on their home "
+          "page.", "success")
     return redirect(url_for("reviews.review_setup", call_id=call.id) + "#panel")
 
 
@@ -489,7 +501,18 @@ def decline_assignment(assignment_id: int):
 @bp.route("/panel-invitations/<token>", methods=["GET", "POST"])
 @login_required
 def accept_panel_invitation(token: str):
-    member = services.find_panel_invitation(token)
+    """The e-mailed link's page."""
+    return _panel_invitation_page(services.find_panel_invitation(token))
+
+
+@bp.route("/my/panel-invitations/<int:member_id>", methods=["GET", "POST"])
+@login_required
+def open_panel_invitation(member_id: int):
+    """The same page from the invitation listed on the invited person's home page: only theirs."""
+    return _panel_invitation_page(services.find_open_panel_invitation_of(member_id, user=current_user))
+
+
+def _panel_invitation_page(member: PanelMember | None):
     if member is None:
         # Used, withdrawn or never issued: the same answer, so a link reveals nothing.
         return render_template("reviews/panel_invitation.html", member=None), 404
@@ -503,8 +526,8 @@ def accept_panel_invitation(token: str):
     if request.method == "POST" and status == 200 and form.validate_on_submit():
         accepting = request.form.get("answer", "accept") != "decline"
         call_title = member.call.title
-        status = _act(form, lambda: (services.accept_panel_invitation if accepting
-                                     else services.decline_panel_invitation)(token, user=_me()))
+        status = _act(form, lambda: (services.accept_panel_membership if accepting
+                                     else services.decline_panel_membership)(member, user=_me()))
         if status is None:
             if accepting:
                 flash(f"You are on the review panel of “{call_title}”. Your assignments will appear here.", "success")
@@ -514,4 +537,3 @@ def accept_panel_invitation(token: str):
     return render_template("reviews/panel_invitation.html", member=member, form=form,
                            # Someone logged in under another address learns nothing about the call's panel.
                            show_details=current_user.email == member.email), status
-

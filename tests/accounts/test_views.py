@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from grants.accounts.enums import OrganisationKind, OrganisationStatus, Role, UserStatus
 from grants.accounts.models import Organisation, User
@@ -312,3 +314,76 @@ def test_staff_filter_organisations_by_kind(client, make_user, make_organisation
     make_organisation("Riverside Medical")
     page = client.get("/organisations", query_string={"kind": "community_nonprofit"}).get_data(as_text=True)
     assert "Eastside Alliance" in page and "Riverside Medical" not in page
+
+
+def test_register_with_a_taken_email_says_so_on_the_first_submit_with_the_other_errors(client, make_user):
+    taken = make_user(email="taken@example.org")
+    db.session.commit()
+    response = client.post("/register", data={
+        "full_name": "", "email": "Taken@Example.org", "password": "long enough passphrase",
+        "confirm": "long enough passphrase", "organisation_choice": "existing", "organisation_id": 0,
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "An account with this e-mail already exists" in page
+    assert "Give your full name." in page and "Choose your organisation, or propose a new one." in page
+    assert 'value="Taken@Example.org"' in page
+    # The passwords are not sent back, and the page says which fields to type again.
+    assert "long enough passphrase" not in page and "type yours again in both password fields" in page
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1 and fresh(taken).full_name
+
+
+def test_register_with_a_weak_password_says_so_on_the_first_submit(client):
+    response = client.post("/register", data={
+        "full_name": "Chris", "email": "chrislong@harbor.example", "password": "chrislong 12345",
+        "confirm": "chrislong 12345", "organisation_choice": "new", "name": "",
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "does not contain your e-mail address" in page and "Give the name of the organisation" in page
+
+
+def test_register_with_different_passwords_says_to_type_both_again(client, make_organisation):
+    organisation = make_organisation("Eastside Alliance")
+    db.session.commit()
+    response = client.post("/register", data={
+        "full_name": "Jo", "email": "jo@eastside.example", "password": "long enough passphrase",
+        "confirm": "long enough passphrase!", "organisation_choice": "existing", "organisation_id": organisation.id,
+    })
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "The two passwords differ. Type your password again in both password fields." in page
+    assert 'id="confirm-error"' in page and f'<option selected value="{organisation.id}">' in page
+    assert db.session.scalar(select(User).where(User.email == "jo@eastside.example")) is None
+
+
+def test_register_does_not_offer_the_funders_own_organisation(client, make_user, make_organisation):
+    funder = make_organisation("Funder Foundation", kind=OrganisationKind.OTHER)
+    make_user(Role.PROGRAM_OFFICER, organisation=funder)
+    partner = make_organisation("Eastside Alliance")
+    db.session.commit()
+    page = client.get("/register").get_data(as_text=True)
+    assert "Eastside Alliance" in page and "Funder Foundation" not in page
+    # Nor can it be joined by posting its id.
+    response = client.post("/register", data={
+        "full_name": "Jo", "email": "jo@funder.example", "password": "long enough passphrase",
+        "confirm": "long enough passphrase", "organisation_choice": "existing", "organisation_id": funder.id,
+    })
+    assert response.status_code == 400 and "not open for new members" in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "jo@funder.example")) is None
+    assert partner.id
+
+
+def test_registrations_page_shows_the_persons_status_apart_from_the_organisations(client, make_user,
+                                                                                  make_organisation, login):
+    admin = make_user(Role.ADMIN)
+    joining = make_user(status=UserStatus.PENDING, full_name="Jo Joiner",
+                        organisation=make_organisation("Eastside Alliance"))
+    login(admin)
+    page = client.get("/admin/registrations").get_data(as_text=True)
+    card = page[page.index("Jo Joiner"):]
+    # The person is pending; the green "Approved" belongs to their organisation, and says so.
+    assert re.search(r'Account:\s*<span class="badge text-bg-warning">Pending</span>', card)
+    assert re.search(r'organisation status:\s*<span class="badge text-bg-success">Approved</span>', card)
+    assert "already registered; the person joins it" in card
+    assert fresh(joining).status is UserStatus.PENDING

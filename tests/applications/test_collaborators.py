@@ -360,3 +360,73 @@ def test_collaborators_of_someone_elses_application_are_not_found(invited, brows
         assert collaborator.email not in response.get_data(as_text=True)
     assert state_of(application) == before
     assert len(outbox(kind="application_invitation")) == 1
+
+
+# --- the invitation listed on the invited person's home page -----------------------------------
+
+def listed_invitation_link(page: str) -> str:
+    return re.search(r'href="(/my/invitations/\d+)"', page).group(1)
+
+
+def test_open_invitation_is_listed_on_the_home_page_and_accepted_there(client, invited, colleague, application):
+    client.post("/logout")
+    client.post("/login", data={"email": colleague.email, "password": PASSWORD})
+
+    home = client.get("/").get_data(as_text=True)
+    assert "Waiting for you" in home and application.title in home and "Answer the invitation" in home
+    link = listed_invitation_link(home)
+    page = client.get(link)
+    assert page.status_code == 200 and "Accept the invitation" in page.get_data(as_text=True)
+    response = client.post(link)
+
+    assert response.status_code == 302 and response.location == f"/applications/{application.id}"
+    [collaborator] = collaborators_of(application)
+    assert collaborator.user_id == colleague.id and collaborator.accepted_at is not None
+    # Answered: off the home page, and neither its listed link nor the e-mailed one works again.
+    assert "Waiting for you" not in client.get("/").get_data(as_text=True)
+    assert client.get(link).status_code == 404 and client.get(invited).status_code == 404
+
+
+def test_open_invitation_of_someone_else_is_not_found_and_changes_nothing(client, invited, colleague, application,
+                                                                          stranger, browser):
+    [collaborator] = collaborators_of(application)
+    other = browser(stranger)
+    assert application.title not in other.get("/").get_data(as_text=True)
+    assert other.get(f"/my/invitations/{collaborator.id}").status_code == 404
+    assert other.post(f"/my/invitations/{collaborator.id}").status_code == 404
+    assert collaborators_of(application)[0].accepted_at is None
+
+
+def test_open_invitation_withdrawn_leaves_the_home_page(client, invited, colleague, application, browser):
+    [collaborator] = collaborators_of(application)
+    assert client.post(f"/applications/{application.id}/collaborators/{collaborator.id}/revoke").status_code == 302
+    invitee = browser(colleague)
+    assert "Waiting for you" not in invitee.get("/").get_data(as_text=True)
+    assert invitee.get(f"/my/invitations/{collaborator.id}").status_code == 404
+
+
+def test_open_invitation_without_csrf_token_changes_nothing(app, invited, colleague, application, browser,
+                                                           monkeypatch):
+    [collaborator] = collaborators_of(application)
+    invitee = browser(colleague)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert invitee.post(f"/my/invitations/{collaborator.id}").status_code == 400
+    assert collaborators_of(application)[0].accepted_at is None
+
+
+def test_sign_off_waiting_is_listed_on_the_partner_contacts_home_page(client, login, lead, application,
+                                                                      partner_user, browser):
+    application.call.requires_partner_signoff = True
+    invite_and_accept(application, partner_user)
+    db.session.commit()
+    partner = application.partners[0]
+    home = browser(partner_user).get("/").get_data(as_text=True)
+    assert "Waiting for you" in home
+    assert f'href="/applications/{application.id}/partners/{partner.id}/sign-off"' in home
+    # The lead owner is not the contact: nothing waits for them.
+    login(lead)
+    assert "Waiting for you" not in client.get("/").get_data(as_text=True)
+
+    services.sign_off_partner(partner, user=partner_user)
+    db.session.commit()
+    assert "Waiting for you" not in browser(partner_user).get("/").get_data(as_text=True)

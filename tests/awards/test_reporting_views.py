@@ -298,3 +298,22 @@ def test_the_award_pages_show_reports_and_the_payment_buttons(award, officer, as
     assert f"Sign off for {award.application.partners[0].organisation.name}" in page
     # Submitted, so not overdue although its date has passed.
     assert "day overdue" not in page
+
+
+def test_report_waiting_for_a_partners_sign_off_is_on_their_home_page(award, as_user):
+    milestone = award.milestones[0]
+    first_partner, second_partner = partner_users(award)[:2]
+    link = f'href="{_url(award, milestone, "/sign-off")}"'
+    assert link not in as_user(first_partner).get("/").get_data(as_text=True)
+
+    report = submit(milestone, award.application.owner)
+    db.session.commit()
+    page = as_user(first_partner).get("/").get_data(as_text=True)
+    assert "Waiting for you" in page and link in page and milestone.name in page
+    # Not the lead's to sign: nothing waits for the owner.
+    assert link not in as_user(award.application.owner).get("/").get_data(as_text=True)
+
+    reporting.sign_off_report(report, user=first_partner)
+    db.session.commit()
+    assert link not in as_user(first_partner).get("/").get_data(as_text=True)
+    assert link in as_user(second_partner).get("/").get_data(as_text=True)

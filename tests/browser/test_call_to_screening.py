@@ -250,13 +250,16 @@ def start_and_fill_the_application(page: Page, shot) -> int:
     page.get_by_role("button", name="Save the answers").click()
     expect(flash(page)).to_contain_text("Answers saved.")
 
-    # Two partners from the registered organisations.
+    # Two partners from the registered organisations: one contact picked from its people, one typed.
     section_tab(page, "Partners").click()
     for organisation, kind, contact, email in (EASTSIDE, LAKE_COUNTY):
         page.get_by_label("Yes, choose it from the list").check()
         page.get_by_label("Registered organisation").select_option(label=f"{organisation} ({kind})")
-        page.get_by_label("Contact person").fill(contact)
-        page.get_by_label("Contact's e-mail").fill(email)
+        if organisation == EASTSIDE[0]:
+            page.get_by_label("Contact person: one of the organisation's people").select_option(label=contact)
+        else:
+            page.get_by_label("Contact person's name").fill(contact)
+            page.get_by_label("Contact's e-mail").fill(email)
         page.get_by_label("Role in the project").fill(f"{organisation} recruits and trains the messengers.")
         page.get_by_role("button", name="Add the partner").click()
         expect(flash(page)).to_contain_text("Partner added.")

@@ -105,7 +105,7 @@ def set_up_the_review(officer: Page, shot) -> None:
     expect(officer.get_by_label("Reviewers per application")).to_have_value("2")
 
     for email, _name, _organisation in (REVIEWER, CONFLICTED):
-        officer.get_by_label("E-mail address").fill(email)
+        officer.get_by_label("Or someone new: their e-mail address").fill(email)
         officer.get_by_role("button", name="Send the invitation").click()
         expect(flash(officer)).to_contain_text(f"An invitation is on its way to {email}.")
     panel = officer.get_by_role("table", name=re.compile("Reviewers invited to this call's panel"))
@@ -115,13 +115,22 @@ def set_up_the_review(officer: Page, shot) -> None:
     assert_accessible(officer)
 
 
-def join_the_panel(reviewer: Page, live_server, shot, *, email: str, name: str) -> None:
+def join_the_panel(reviewer: Page, live_server, shot, *, email: str, name: str, from_home: bool = False) -> None:
     invitation = live_server.last_mail(recipient=email, kind="panel_invitation")
     assert CALL_TITLE in invitation.subject
-    # Not logged in yet: the link leads through the login form and back.
-    reviewer.goto(invitation.link("/panel-invitations/"))
-    expect(heading(reviewer)).to_have_text("Log in")
-    log_in(reviewer, email, PASSWORD)
+    if from_home:
+        # Without the e-mail: logging in, the invitation waits on the home page.
+        reviewer.goto("/login")
+        log_in(reviewer, email, PASSWORD)
+        waiting = reviewer.get_by_role("region", name="Waiting for you")
+        expect(waiting).to_contain_text(f"Invitation to review for the call “{CALL_TITLE}”.")
+        assert_accessible(reviewer)
+        waiting.get_by_role("link", name=re.compile("Answer the invitation")).click()
+    else:
+        # Not logged in yet: the link leads through the login form and back.
+        reviewer.goto(invitation.link("/panel-invitations/"))
+        expect(heading(reviewer)).to_have_text("Log in")
+        log_in(reviewer, email, PASSWORD)
     expect(heading(reviewer)).to_have_text("Invitation to review")
     expect(reviewer.get_by_role("main")).to_contain_text(CALL_TITLE)
     # Not a reviewer before accepting.
@@ -407,7 +416,7 @@ def test_review_from_invitation_to_ranking(page: Page, open_page, live_server, s
 
     reviewer, conflicted = open_page(), open_page()
     join_the_panel(reviewer, live_server, shot, email=REVIEWER[0], name=REVIEWER[1])
-    join_the_panel(conflicted, live_server, shot, email=CONFLICTED[0], name=CONFLICTED[1])
+    join_the_panel(conflicted, live_server, shot, email=CONFLICTED[0], name=CONFLICTED[1], from_home=True)
 
     reference = assign_automatically(officer, shot)
 

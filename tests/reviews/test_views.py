@@ -417,3 +417,153 @@ def test_a_reviewer_conflicted_automatically_can_never_open_the_application(clie
     assert fresh(assignment).status is (AssignmentStatus.IN_PROGRESS if attested else AssignmentStatus.ASSIGNED)
     # Nor is it listed among their reviews.
     assert f"/reviews/assignments/{assignment.id}" not in text(client.get("/reviews"))
+
+
+# --- the panel invitation listed on the invited person's home page ---------------------------
+
+def test_panel_invitation_is_listed_on_the_home_page_and_answered_there(client, login, world, make_user):
+    invitee = make_user(Role.APPLICANT, email="rita@example.org", full_name="Rita Reviewer")
+    login(world.officer)
+    assert client.post(f"/manage/calls/{world.call.id}/review/invite",
+                       data={"email": "rita@example.org"}).status_code == 302
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(invitee)
+    home = text(client.get("/"))
+    assert "Waiting for you" in home and f"Invitation to review for the call “{world.call.title}”" in home
+    assert f'href="/my/panel-invitations/{member.id}"' in client.get("/").get_data(as_text=True)
+    page = client.get(f"/my/panel-invitations/{member.id}")
+    assert page.status_code == 200 and "Join the panel" in text(page)
+    response = client.post(f"/my/panel-invitations/{member.id}", data={"answer": "accept"})
+
+    assert response.status_code == 302 and response.location.endswith("/reviews")
+    assert fresh(member).status is PanelMemberStatus.ACTIVE and member.user_id == invitee.id
+    assert Role.REVIEWER in fresh(invitee).roles
+    assert "Waiting for you" not in text(client.get("/"))
+    assert client.get(f"/my/panel-invitations/{member.id}").status_code == 404
+
+
+def test_panel_invitation_declined_from_the_home_page(client, login, world, make_user):
+    invitee = make_user(Role.APPLICANT, email="rita@example.org")
+    login(world.officer)
+    client.post(f"/manage/calls/{world.call.id}/review/invite", data={"email": "rita@example.org"})
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(invitee)
+    response = client.post(f"/my/panel-invitations/{member.id}", data={"answer": "decline"})
+    assert response.status_code == 302
+    assert fresh(member).status is PanelMemberStatus.DECLINED and Role.REVIEWER not in fresh(invitee).roles
+
+
+def test_panel_invitation_of_someone_else_is_not_found_and_changes_nothing(client, login, world, make_user):
+    intruder = make_user(email="someone@example.org")
+    login(world.officer)
+    client.post(f"/manage/calls/{world.call.id}/review/invite", data={"email": "rita@example.org"})
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rita@example.org"))
+
+    client.post("/logout")
+    login(intruder)
+    assert world.call.title not in text(client.get("/"))
+    assert client.get(f"/my/panel-invitations/{member.id}").status_code == 404
+    assert client.post(f"/my/panel-invitations/{member.id}", data={"answer": "accept"}).status_code == 404
+    assert fresh(member).status is PanelMemberStatus.INVITED and Role.REVIEWER not in fresh(intruder).roles
+
+
+# --- inviting from the pool of existing reviewers ---------------------------------------------
+
+def other_call_applications(world, how_many: int) -> list:
+    """Applications of another call: assignments on them load a reviewer without putting
+    them on this call's panel."""
+    from tests.applications.fixtures import make_call
+    from tests.reviews.scoring_factories import light_application
+
+    other_call = make_call(title="Another call")
+    return [light_application(other_call, world.lead, title=f"Other {n}") for n in range(how_many)]
+
+
+def test_invite_page_offers_existing_reviewers_with_organisation_and_load(client, login, world, make_user,
+                                                                          make_organisation):
+    pooled = make_user(Role.REVIEWER, organisation=make_organisation("Lakeside College"), full_name="Rory Pool")
+    make_user(Role.APPLICANT, full_name="Nora Notreviewer")
+    # Rory's load on another call: one open, one submitted, one declined (which does not count).
+    first, second, third = other_call_applications(world, 3)
+    assign(first, pooled, attested=False)
+    assign(second, pooled).status = AssignmentStatus.SUBMITTED
+    declined = assign(third, pooled, attested=False)
+    declined.status, declined.decline_reason = AssignmentStatus.DECLINED, "Away"
+    db.session.commit()
+    login(world.officer)
+
+    page = text(client.get(f"/manage/calls/{world.call.id}/review"))
+    pick_list = re.search(r'<select[^>]*id="reviewer_id".*?</select>', page, re.S).group(0)
+    assert f'value="{pooled.id}">Rory Pool — Lakeside College · 1 open review, 2 assignments in all</option>' \
+        in pick_list
+    # Those already on this panel, and people who are not reviewers, are not offered.
+    assert "Ada Academic" not in pick_list and "Nora Notreviewer" not in pick_list
+
+
+def test_invite_reviewer_picked_from_the_pool(client, login, world, make_user, make_organisation, outbox):
+    pooled = make_user(Role.REVIEWER, organisation=make_organisation("Lakeside College"), full_name="Rory Pool",
+                       email="rory@lakeside.example")
+    login(world.officer)
+
+    response = client.post(f"/manage/calls/{world.call.id}/review/invite",
+                           data={"reviewer_id": pooled.id, "sub_panel": "Academic", "workload_cap": "4"})
+
+    assert response.status_code == 302
+    member = db.session.scalar(select(PanelMember).where(PanelMember.email == "rory@lakeside.example"))
+    assert member.status is PanelMemberStatus.INVITED and (member.sub_panel, member.workload_cap) == ("Academic", 4)
+    assert outbox(kind="panel_invitation")[-1].recipient == "rory@lakeside.example"
+    page = text(client.get(f"/manage/calls/{world.call.id}/review"))
+    assert "An invitation is on its way to Rory Pool (rory@lakeside.example)" in page
+    # Invited now: no longer offered.
+    assert f'value="{pooled.id}">' not in re.search(r'<select[^>]*id="reviewer_id".*?</select>', page, re.S).group(0)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({}, "Choose a reviewer from the list, or type the address of someone new."),
+    ({"email": "new@example.org", "reviewer_id": "ACADEMIC"}, "not both"),
+    ({"reviewer_id": "ACADEMIC"}, "That reviewer cannot be invited to this panel"),
+    ({"reviewer_id": "999999"}, "That reviewer cannot be invited to this panel"),
+])
+def test_invite_reviewer_refusals_say_why_and_invite_nobody(client, login, world, outbox, data, message):
+    data = {key: str(world.academic.id) if value == "ACADEMIC" else value for key, value in data.items()}
+    login(world.officer)
+    before = db.session.scalar(select(func.count()).select_from(PanelMember))
+
+    response = client.post(f"/manage/calls/{world.call.id}/review/invite", data=data)
+
+    assert response.status_code == 400 and message in text(response)
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(PanelMember)) == before
+    assert outbox(kind="panel_invitation") == []
+
+
+def test_review_setup_lists_the_pool_in_constant_statements(app, client, login, world, make_user,
+                                                            make_organisation):
+    from sqlalchemy import event
+
+    login(world.officer)
+    [elsewhere] = other_call_applications(world, 1)
+    counts = []
+    for batch in range(2):
+        for n in range(1 + batch * 5):
+            reviewer = make_user(Role.REVIEWER, organisation=make_organisation(f"Pool {batch}-{n}"))
+            assign(elsewhere, reviewer, attested=False)
+        db.session.commit()
+        client.get(f"/manage/calls/{world.call.id}/review")
+        count = 0
+
+        def counter(*_args):
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            assert client.get(f"/manage/calls/{world.call.id}/review").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        counts.append(count)
+    assert counts[0] == counts[1], f"review set-up: {counts[0]} statements, then {counts[1]} with a larger pool"
