@@ -93,10 +93,11 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
             # Any text sniffs as CSV: a text file named .pdf is not a CSV someone misnamed.
             raise DomainError(f"“{name}” is not a real {claimed.label}: its content is plain text. "
                               f"Upload the {claimed.label} itself (save or export it as {claimed.label}).")
+        # Say what was expected (the extension's type) before what the file really is.
         article = "an" if file_type.label[0] in "AEIOU" else "a"
         raise DomainError(
-            f"“{name}” contains {article} {file_type.label}, which does not match its extension. "
-            f"Rename it to end in {file_type.extensions[0]} or upload the intended file."
+            f"“{name}” is not a real {claimed.label}: it contains {article} {file_type.label}. "
+            f"Rename it to end in {file_type.extensions[0]}, or upload the {claimed.label} itself."
         )
     storage = get_storage()
     now = utcnow()
