@@ -160,6 +160,52 @@ def _delete_uploads_of_failed_transaction(session: Session, transaction) -> None
             log.warning("could not delete orphaned object %s; `flask attachments sweep` will", key)
 
 
+_DISCARDED = "grants_discarded_files"
+
+
+def discard_stored_files(files) -> None:
+    """Delete these files' rows now and their objects once the transaction commits.
+
+    The objects outlive a rollback (their rows come back). If the store is unreachable after
+    the commit, the objects are left as orphans: no row refers to them, so `flask attachments
+    sweep` deletes them after the grace period.
+    """
+    session = db.session()
+    for stored in files:
+        transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
+        session.info.setdefault(_DISCARDED, []).append((transaction, get_storage(), stored.storage_key))
+        session.delete(stored)
+    session.flush()
+
+
+@event.listens_for(Session, "after_commit")
+def _discarded_files_committed(session: Session) -> None:
+    pending = session.info.get(_DISCARDED)
+    if not pending:
+        return
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None and committed.nested:
+        # A released SAVEPOINT: the deletions now share the fate of the enclosing transaction.
+        session.info[_DISCARDED] = [
+            (committed.parent if owner is committed else owner, storage, key) for owner, storage, key in pending]
+        return
+    session.info.pop(_DISCARDED, None)
+    for _owner, storage, key in pending:
+        try:
+            storage.delete(key)
+        except StorageUnavailable:
+            log.warning("could not delete discarded object %s; `flask attachments sweep` will", key)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _keep_files_of_failed_transaction(session: Session, transaction) -> None:
+    # Runs after after_commit: entries still listed against this transaction were rolled back,
+    # so their rows are back and their objects must stay.
+    pending = session.info.get(_DISCARDED)
+    if pending:
+        session.info[_DISCARDED] = [entry for entry in pending if entry[0] is not transaction]
+
+
 def sweep_orphans(*, dry_run: bool = False) -> list[str]:
     """Delete stored objects no StoredFile row refers to, older than the grace period.
 
