@@ -264,7 +264,8 @@ def add_budget_line(application: Application, *, editor, expected_version: int |
     application.budget_lines.append(line)
     db.session.flush()
     record_event("application.budget_line_added", actor=editor, target=application,
-                 details={"line_id": line.id, "category": category.value, "amount": format_money(amount_cents)})
+                 details={"line_id": line.id, "category": category.value, "description": line.description,
+                          "amount": format_money(amount_cents)})
     _clear_sign_offs_whose_share_changed(application, actor=editor)
     return line
 
