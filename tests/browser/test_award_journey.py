@@ -168,6 +168,12 @@ def nothing_shows_before_the_release(grantee: Page, shot) -> None:
 def release(officer: Page, live_server, shot, *, reference: str) -> None:
     officer.get_by_label(f"Tick {reference}").check()
     officer.get_by_role("button", name="Release the decisions of the ticked").click()
+    # The demo's call is still open and its review still runs: the officer is warned and confirms.
+    expect(heading(officer)).to_have_text("Release the decisions before the call and its review are over?")
+    expect(officer.get_by_role("alert")).to_contain_text("The call is still open")
+    expect(officer.get_by_role("alert")).to_contain_text("The review phase has not ended")
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Release now anyway").click()
     expect(flash(officer)).to_contain_text("1 decision released (1 award, 0 declines). The letters are on their way.")
     row = officer.get_by_role("row").filter(has=officer.get_by_role("link", name=TITLE))
     expect(row).to_contain_text("Released")
