@@ -17,7 +17,9 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/")
 def home():
-    return render_template("core/home.html")
+    from grants.core.todo import staff_todo
+
+    return render_template("core/home.html", todo=staff_todo(current_user))
 
 
 @bp.route("/language", methods=["POST"])
