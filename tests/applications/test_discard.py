@@ -17,7 +17,13 @@ from grants.attachments.services import sweep_orphans
 from grants.audit.models import AuditEvent
 from grants.core.errors import DomainError, StorageUnavailable
 from grants.extensions import db
-from tests.applications.fixtures import complete_application, invite_and_accept, make_applicant, make_application, make_call
+from tests.applications.fixtures import (
+    complete_application,
+    invite_and_accept,
+    make_applicant,
+    make_application,
+    make_call,
+)
 from tests.attachments.fixtures import local_storage, stored_keys, use_storage  # noqa: F401 - fixtures
 from tests.conftest import fresh
 

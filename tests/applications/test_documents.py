@@ -186,7 +186,8 @@ def test_upload_document_for_a_partner_of_another_application_is_refused(
                  id="pdf-named-png"),
     pytest.param("letter.pdf", b"", "The file is empty.", id="empty"),
     # A text file named .pdf: say it is not a PDF, never advise renaming it to .csv.
-    pytest.param("letter.pdf", b"Dear officer,\nwe commit.\n", "“letter.pdf” is not a real PDF: its content is plain text",
+    pytest.param("letter.pdf", b"Dear officer,\nwe commit.\n",
+                 "“letter.pdf” is not a real PDF: its content is plain text",
                  id="text-named-pdf"),
 ])
 def test_upload_document_of_a_refused_file_shows_why_and_stores_nothing(

@@ -154,7 +154,8 @@ def test_portfolio_shows_offers_not_yet_accepted_apart_from_accepted_awards(clie
     text = " ".join(re.sub(r"<[^>]+>", " ", client.get("/manage/portfolio").get_data(as_text=True)).split())
     assert "Accepted $50,000 by the grantees" in text
     assert "Offered, not yet accepted $60,000 waiting for the grantees' answer" in text
-    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/manage/calls/{call.id}/portfolio").get_data(as_text=True)).split())
+    page = client.get(f"/manage/calls/{call.id}/portfolio").get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "Awarded: $110,000; Accepted: $50,000; Offered, not accepted: $60,000" in text
 
 

@@ -462,7 +462,8 @@ def _closed_call(review_closes_in_days: int | None = None):
 
     call = make_call(opens_in_days=-40, closes_in_days=-1, total_cents=40_000_000)
     if review_closes_in_days is not None:
-        db.session.add(ReviewSettings(call_id=call.id, review_closes_at=utcnow() + timedelta(days=review_closes_in_days)))
+        closes_at = utcnow() + timedelta(days=review_closes_in_days)
+        db.session.add(ReviewSettings(call_id=call.id, review_closes_at=closes_at))
         db.session.flush()
         db.session.expire(call)
     return call

@@ -79,6 +79,7 @@ def test_key_pages_fit_a_phone_for_each_role(page: Page):
         log_in(page, email)
         wide.update({f"{email} {path}": px for path, px in visit_all(page, pages(page)).items()})
         log_out(page)
-    wide.update({f"anonymous {path}": px for path, px in visit_all(page, ["/", "/calls", "/login", "/register"]).items()})
+    anonymous = visit_all(page, ["/", "/calls", "/login", "/register"])
+    wide.update({f"anonymous {path}": px for path, px in anonymous.items()})
 
     assert not wide, f"wider than a {PHONE['width']} px phone (px too wide): {wide}"
