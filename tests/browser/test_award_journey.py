@@ -391,8 +391,10 @@ def portfolio_shows_it(officer: Page, shot, *, before, reference: str) -> None:
     # The award's own row: $120,000 of the $210,000 requested goes to the community partners.
     row = officer.get_by_role("region", name="By award").get_by_role("row").filter(has_text=reference)
     cells = cells_of(row)
-    assert cells[1:7] == ["Active", dollars(AMOUNT), dollars(FIRST_PAYMENT), dollars(FIRST_PAYMENT),
-                          dollars(AMOUNT - FIRST_PAYMENT), f"{dollars(AMOUNT * 120 / 210)} (57.1%)"], cells
+    # Awarded, of it accepted and offered (not yet accepted), released, paid, remaining, community.
+    assert cells[1:9] == ["Active", dollars(AMOUNT), dollars(AMOUNT), "$0", dollars(FIRST_PAYMENT),
+                          dollars(FIRST_PAYMENT), dollars(AMOUNT - FIRST_PAYMENT),
+                          f"{dollars(AMOUNT * 120 / 210)} (57.1%)"], cells
     shot("officer-portfolio", officer)
     assert_accessible(officer)
 
