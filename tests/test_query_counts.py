@@ -24,6 +24,7 @@ LARGE = Scale(applications=400, calls=2, reviews=600, awards=40, reviewers=6, ru
 # page name → (who asks, path template); {call}, {application}, {award}, {milestone} are filled in.
 PAGES = {
     "public call list": (None, "/calls"),
+    "officer's home, with the to-do list": ("officer", "/"),
     "officer's call list": ("officer", "/manage/calls"),
     "intake list": ("officer", "/manage/calls/{call}/applications"),
     "intake list, sorted by amount": ("officer", "/manage/calls/{call}/applications?sort=-requested&page=2"),

@@ -210,6 +210,9 @@ MATRIX: dict[str, Route] = {
     "applications.withdraw_application": Route(
         "POST", lambda w: f"/applications/{w.submitted_application.id}/withdraw",
         {**SUBMITTED_APPLICATION, **OWNER_ONLY, "program_officer": 403, "admin": 403}),
+    # Only the owner discards a draft (asked to confirm first); its collaborators are refused openly.
+    "applications.discard_application": Route(
+        "GET", lambda w: f"/applications/{w.draft_application.id}/discard", {**OWN_DRAFT, **OWNER_ONLY}),
     # Intake: funder staff only, whatever the applicant's relationship to the application.
     "applications.intake": Route("GET", lambda w: f"/manage/calls/{w.submitted_application.call_id}/applications",
                                  STAFF_ONLY),

@@ -20,6 +20,7 @@ from grants.applications import permissions, services
 from grants.applications.blueprint import bp
 from grants.applications.enums import ApplicationStatus
 from grants.applications.forms import ScreeningForm
+from grants.applications.history import HistoryEntry, describe_history
 from grants.applications.models import Answer, Application, BudgetLine, Partner, count_words
 from grants.audit.models import AuditEvent
 from grants.audit.services import record_event
@@ -288,11 +289,12 @@ def _application_for_staff(application_id: int) -> Application:
     return application
 
 
-def _history(application: Application) -> list[AuditEvent]:
-    return db.session.scalars(
+def _history(application: Application) -> list[HistoryEntry]:
+    events = db.session.scalars(
         select(AuditEvent).where(AuditEvent.object_type == "Application",
                                  AuditEvent.object_id == str(application.id))
         .order_by(AuditEvent.occurred_at, AuditEvent.id)).all()
+    return describe_history(application, events)
 
 
 def _document_slots(application: Application) -> list[dict]:

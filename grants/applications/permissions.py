@@ -50,6 +50,11 @@ def can_withdraw_application(user, application) -> bool:
     return application.status is ApplicationStatus.SUBMITTED and is_owner(user, application)
 
 
+def can_discard_application(user, application) -> bool:
+    """The owner (who leads it) while it is a draft; nothing submitted is ever discarded."""
+    return application.is_draft and is_owner(user, application)
+
+
 def can_manage_collaborators(user, application) -> bool:
     return is_owner(user, application)
 

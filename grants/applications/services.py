@@ -1,5 +1,5 @@
 """Application rules: starting, editing, partners and budget, the checklist, submission,
-withdrawal and screening.
+withdrawal, discarding a draft and screening.
 
 Every function changes objects and records audit events; none commits. Editing functions
 take the ``expected_version`` the editor's form was built from and refuse (StaleEdit) when
@@ -305,7 +305,8 @@ def add_budget_line(application: Application, *, editor, expected_version: int |
     application.budget_lines.append(line)
     db.session.flush()
     record_event("application.budget_line_added", actor=editor, target=application,
-                 details={"line_id": line.id, "category": category.value, "amount": format_money(amount_cents)})
+                 details={"line_id": line.id, "category": category.value, "description": line.description,
+                          "amount": format_money(amount_cents)})
     _clear_sign_offs_whose_share_changed(application, actor=editor)
     return line
 
@@ -614,6 +615,29 @@ def withdraw_application(application: Application, *, withdrawn_by, now: datetim
                           "Write to the program officer instead.")
     apply_transition(application, ApplicationStatus.WITHDRAWN, APPLICATION_TRANSITIONS, actor=withdrawn_by,
                      action="application.withdrawn")
+
+
+def discard_application(application: Application, *, discarded_by) -> None:
+    """Delete a draft for good: its answers, partners, budget lines, collaborators and
+    documents go with it, and the documents' stored objects are deleted once the transaction
+    commits (if the store is unreachable then, the orphan sweep deletes them later).
+
+    Refuses anything no longer a draft: what was submitted is the funder's record. Records
+    ``application.discarded`` (the row is gone, so the event names what it was).
+    """
+    from grants.attachments.services import discard_stored_files
+
+    if not application.is_draft:
+        raise DomainError(f"This application is {application.status.label.lower()}; only a draft can be "
+                          "discarded. A submitted application can be withdrawn while the call is open.")
+    files = [document.stored_file for document in application.documents]
+    record_event("application.discarded", actor=discarded_by, target=application,
+                 details={"title": application.title, "call": application.call.title,
+                          "partners": [p.organisation.name for p in application.partners],
+                          "budget_lines": len(application.budget_lines),
+                          "documents": [f.original_filename for f in files]})
+    db.session.delete(application)
+    discard_stored_files(files)
 
 
 def screen_application(application: Application, *, officer, eligible: bool, reason: str = "") -> None:

@@ -200,6 +200,7 @@ def application_detail(application_id: int):
         can_edit=permissions.can_edit_application(current_user, application),
         can_submit=permissions.can_submit_application(current_user, application),
         can_withdraw=permissions.can_withdraw_application(current_user, application),
+        can_discard=permissions.can_discard_application(current_user, application),
         can_manage_collaborators=permissions.can_manage_collaborators(current_user, application))
 
 
@@ -474,3 +475,18 @@ def withdraw_application(application_id: int):
     require(permissions.can_withdraw_application(current_user, application), target=application)
     return _button_action(application, lambda: services.withdraw_application(application, withdrawn_by=_me()),
                           "The application is withdrawn.", "applications.application_detail")
+
+
+@bp.route("/applications/<int:application_id>/discard", methods=["GET", "POST"])
+@login_required
+def discard_application(application_id: int):
+    """Discard a draft: a page that says what goes with it and asks to confirm (no script)."""
+    application = load_application(application_id)
+    require(permissions.can_discard_application(current_user, application), target=application)
+    form = ActionForm()
+    if form.validate_on_submit():
+        title = application.title
+        if save_or_explain(application, form, lambda: services.discard_application(application, discarded_by=_me())):
+            flash(f"The draft “{title}” is discarded.", "success")
+            return redirect(url_for("applications.my_applications"))
+    return _render_section("applications/discard.html", application, _failed_status(form), form=form)

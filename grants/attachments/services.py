@@ -29,9 +29,6 @@ from grants.extensions import db
 
 log = logging.getLogger("grants.attachments")
 
-_UNCOMMITTED = "grants_uncommitted_uploads"
-
-
 class HashingReader:
     """Wraps a stream: counts and hashes what is read, refuses more than ``limit`` bytes."""
 
@@ -93,10 +90,11 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
             # Any text sniffs as CSV: a text file named .pdf is not a CSV someone misnamed.
             raise DomainError(f"“{name}” is not a real {claimed.label}: its content is plain text. "
                               f"Upload the {claimed.label} itself (save or export it as {claimed.label}).")
+        # Say what was expected (the extension's type) before what the file really is.
         article = "an" if file_type.label[0] in "AEIOU" else "a"
         raise DomainError(
-            f"“{name}” contains {article} {file_type.label}, which does not match its extension. "
-            f"Rename it to end in {file_type.extensions[0]} or upload the intended file."
+            f"“{name}” is not a real {claimed.label}: it contains {article} {file_type.label}. "
+            f"Rename it to end in {file_type.extensions[0]}, or upload the {claimed.label} itself."
         )
     storage = get_storage()
     now = utcnow()
@@ -104,7 +102,7 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
     reader = HashingReader(stream, limit)
     storage.save(key, reader, content_type=file_type.content_type,
                  metadata={"original-filename": quote(name)})
-    _remember_uncommitted(storage, key)
+    _remember(_UNCOMMITTED, storage, key)
     stored = StoredFile(
         storage_key=key,
         original_filename=name,
@@ -119,44 +117,87 @@ def store_upload(stream: BinaryIO, filename: str | None, *, uploaded_by) -> Stor
     return stored
 
 
-def _remember_uncommitted(storage: Storage, key: str) -> None:
-    # Each object belongs to the innermost transaction at upload time: it lives or dies with
-    # the row that transaction holds.
+# Objects whose fate hangs on a transaction: (owning transaction, storage, key) entries in
+# the session's info, under one name per kind (uploads not committed yet; discarded files).
+_UNCOMMITTED = "grants_uncommitted_uploads"
+_DISCARDED = "grants_discarded_files"
+
+
+def _remember(kind: str, storage: Storage, key: str) -> None:
+    # Each object belongs to the innermost transaction at this moment: it lives or dies with
+    # the rows that transaction holds.
     session = db.session()
     transaction = session.get_nested_transaction() or session.get_transaction() or session.begin()
-    session.info.setdefault(_UNCOMMITTED, []).append((transaction, storage, key))
+    session.info.setdefault(kind, []).append((transaction, storage, key))
+
+
+def _committed_entries(session: Session, kind: str) -> list[tuple[Storage, str]]:
+    """After a commit: the (storage, key) entries the root's commit made final, taken off
+    the list. A released SAVEPOINT (after_commit fires for it too, before it closes) finalises
+    nothing: its entries now share the fate of the enclosing transaction."""
+    pending = session.info.get(kind)
+    if not pending:
+        return []
+    committed = session.get_nested_transaction() or session.get_transaction()
+    if committed is not None and committed.nested:
+        session.info[kind] = [(committed.parent if owner is committed else owner, storage, key)
+                              for owner, storage, key in pending]
+        return []
+    session.info.pop(kind, None)
+    return [(storage, key) for _owner, storage, key in pending]
+
+
+def _entries_of_failed(session: Session, kind: str, transaction) -> list[tuple[Storage, str]]:
+    """After a transaction ended (runs after after_commit, so entries still listed against it
+    were not committed: it rolled back or was closed): its entries, taken off the list."""
+    pending = session.info.get(kind)
+    if not pending:
+        return []
+    session.info[kind] = [entry for entry in pending if entry[0] is not transaction]
+    return [(storage, key) for owner, storage, key in pending if owner is transaction]
+
+
+def _delete_objects(entries: list[tuple[Storage, str]], what: str) -> None:
+    for storage, key in entries:
+        try:
+            storage.delete(key)
+        except StorageUnavailable:
+            log.warning("could not delete %s object %s; `flask attachments sweep` will", what, key)
 
 
 @event.listens_for(Session, "after_commit")
 def _uploads_committed(session: Session) -> None:
-    # Fires for a released SAVEPOINT too, before it closes: its uploads now share the fate of
-    # the enclosing transaction. Only the root's commit makes them permanent.
-    pending = session.info.get(_UNCOMMITTED)
-    if not pending:
-        return
-    committed = session.get_nested_transaction() or session.get_transaction()
-    if committed is None or not committed.nested:
-        session.info.pop(_UNCOMMITTED, None)
-        return
-    session.info[_UNCOMMITTED] = [
-        (committed.parent if owner is committed else owner, storage, key) for owner, storage, key in pending
-    ]
+    _committed_entries(session, _UNCOMMITTED)  # committed uploads stay
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _delete_uploads_of_failed_transaction(session: Session, transaction) -> None:
-    # Runs after after_commit, so uploads still listed against this transaction were not
-    # committed (it rolled back or was closed): their rows are gone, so their objects go too.
-    pending = session.info.get(_UNCOMMITTED)
-    if not pending:
-        return
-    failed = [(storage, key) for owner, storage, key in pending if owner is transaction]
-    session.info[_UNCOMMITTED] = [entry for entry in pending if entry[0] is not transaction]
-    for storage, key in failed:
-        try:
-            storage.delete(key)
-        except StorageUnavailable:
-            log.warning("could not delete orphaned object %s; `flask attachments sweep` will", key)
+    # Their rows are gone, so their objects go too.
+    _delete_objects(_entries_of_failed(session, _UNCOMMITTED, transaction), "orphaned")
+
+
+def discard_stored_files(files) -> None:
+    """Delete these files' rows now and their objects once the transaction commits.
+
+    The objects outlive a rollback (their rows come back). If the store is unreachable after
+    the commit, the objects are left as orphans: no row refers to them, so `flask attachments
+    sweep` deletes them after the grace period.
+    """
+    for stored in files:
+        _remember(_DISCARDED, get_storage(), stored.storage_key)
+        db.session.delete(stored)
+    db.session.flush()
+
+
+@event.listens_for(Session, "after_commit")
+def _discarded_files_committed(session: Session) -> None:
+    _delete_objects(_committed_entries(session, _DISCARDED), "discarded")
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _keep_files_of_failed_transaction(session: Session, transaction) -> None:
+    # Rolled back: their rows are back, so their objects must stay.
+    _entries_of_failed(session, _DISCARDED, transaction)
 
 
 def sweep_orphans(*, dry_run: bool = False) -> list[str]:

@@ -89,6 +89,41 @@ def _shorten(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1].rstrip() + "…"
 
 
+def _common_prefix(labels: list[str]) -> int:
+    shortest = min(labels, key=len)
+    for index, char in enumerate(shortest):
+        if any(label[index] != char for label in labels):
+            return index
+    return len(shortest)
+
+
+def short_labels(labels: list[str]) -> list[str]:
+    """Each label cut to LABEL_CHARS, and labels that would read the same once cut (calls
+    named alike, "… 2026" and "… 2027") cut in the middle instead, keeping the part where
+    they differ: "Community Tr…ps 2027"."""
+    shorts = [_shorten(label) for label in labels]
+    groups: dict[str, list[int]] = {}
+    for index, short in enumerate(shorts):
+        groups.setdefault(short, []).append(index)
+    for indexes in groups.values():
+        distinct = {labels[i] for i in indexes}
+        if len(distinct) < 2:
+            continue
+        # Start the kept tail at the word where the labels part ways.
+        start = _common_prefix(list(distinct))
+        for i in indexes:
+            label = labels[i]
+            cut = label.rfind(" ", 0, start) + 1
+            tail = label[cut:]
+            if len(tail) > LABEL_CHARS - 4:
+                tail = label[start:]
+            if len(tail) > LABEL_CHARS - 4:
+                tail = tail[:LABEL_CHARS - 5].rstrip() + "…"
+            head = label[:LABEL_CHARS - 1 - len(tail)].rstrip()
+            shorts[i] = f"{head}…{tail}"
+    return shorts
+
+
 def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]], *, title: str, series: tuple[str, ...] = ("Value",),
               money: bool = False, colours: dict[str, str] | None = None) -> Chart:
     """Horizontal bars: for each (label, [(series, value), ...]) a group of bars, one per
@@ -101,14 +136,15 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]], *, title: str, seri
     legend_height = LEGEND_HEIGHT if len(series) > 1 else 0
     y = legend_height + 4
     chart_rows = []
-    for label, values in rows:
+    shorts = short_labels([label for label, _values in rows])
+    for (label, values), short in zip(rows, shorts):
         bars = []
         top = y
         for name, value in values:
             width = round(PLOT_WIDTH * value / largest) if largest else 0
             bars.append(Bar(name, value, text(value), LABEL_WIDTH, y, max(width, 1) if value > 0 else 0, fills[name]))
             y += BAR_HEIGHT + BAR_GAP
-        chart_rows.append(Row(label, _shorten(label), (top + y - BAR_GAP) // 2 + 4, bars))
+        chart_rows.append(Row(label, short, (top + y - BAR_GAP) // 2 + 4, bars))
         y += ROW_GAP
     legend = [LegendItem(name, fills[name], LABEL_WIDTH + index * 120) for index, name in enumerate(series)] \
         if legend_height else []
@@ -121,8 +157,10 @@ def bar_chart(rows: list[tuple[str, list[tuple[str, int]]]], *, title: str, seri
 
 
 def funds_chart(funds) -> Chart:
-    """Awarded, released, paid and remaining, one bar each."""
-    return bar_chart([("Awarded", [("Amount", funds.awarded_cents)]), ("Released", [("Amount", funds.released_cents)]),
+    """Awarded (and of it accepted and offered), released, paid and remaining, one bar each."""
+    return bar_chart([("Awarded", [("Amount", funds.awarded_cents)]), ("Accepted", [("Amount", funds.accepted_cents)]),
+                      ("Offered, not accepted", [("Amount", funds.offered_cents)]),
+                      ("Released", [("Amount", funds.released_cents)]),
                       ("Paid", [("Amount", funds.paid_cents)]), ("Remaining", [("Amount", funds.remaining_cents)])],
                      title="Funds", series=("Amount",), money=True)
 

@@ -85,6 +85,8 @@ class ReleaseForm(BaseForm):
     # How many decisions the officer saw when pressing the button: a count that changed
     # meanwhile (another officer decided) is refused rather than releasing unseen decisions.
     expected_count = HiddenField()
+    # "1" once the officer confirmed releasing while the call is open or its review runs.
+    confirm_early = HiddenField()
 
 
 class AmendmentForm(BaseForm):

@@ -6,7 +6,8 @@ same number of queries for two awards as for two hundred. Declined awards count 
 
 The rules, as the dashboard explains them:
 - Awarded: the amounts of awards that were not declined (offered, accepted, active,
-  completed, terminated). Released: payments released to the grantee, including those paid
+  completed, terminated), shown apart as offered (not yet accepted) and accepted (accepted,
+  active, completed, terminated). Released: payments released to the grantee, including those paid
   since. Paid: payments marked paid. Remaining: awarded − paid.
 - Community share: for each award, the share of its application's requested budget that
   goes to partners of a community kind (budget lines with a partner subaward whose
@@ -49,6 +50,11 @@ def _counted():
     return Award.status != AwardStatus.DECLINED
 
 
+def _offered(amount):
+    """``amount`` for an offer not yet accepted, else 0 (a column expression)."""
+    return case((Award.status == AwardStatus.OFFERED, amount), else_=0)
+
+
 def _round_share(amount: int, part: int, whole: int) -> int:
     """amount × part ÷ whole, to the nearest cent (halves up), in integers."""
     if whole <= 0:
@@ -65,10 +71,16 @@ def _percent(part: int, whole: int) -> float | None:
 @dataclass
 class Funds:
     awarded_cents: int = 0
+    # Of the awarded: offers the grantee has not accepted yet (the rest were accepted).
+    offered_cents: int = 0
     released_cents: int = 0
     paid_cents: int = 0
     community_cents: int = 0
     community_paid_cents: int = 0
+
+    @property
+    def accepted_cents(self) -> int:
+        return self.awarded_cents - self.offered_cents
 
     @property
     def remaining_cents(self) -> int:
@@ -84,6 +96,7 @@ class Funds:
 
     def add(self, other: Funds) -> None:
         self.awarded_cents += other.awarded_cents
+        self.offered_cents += other.offered_cents
         self.released_cents += other.released_cents
         self.paid_cents += other.paid_cents
         self.community_cents += other.community_cents
@@ -103,15 +116,16 @@ def funds_by_award(*, award_ids: list[int] | None = None, call_id: int | None = 
     """Awarded, released, paid and community figures per award id (declined awards left out)."""
     payments = _payment_sums()
     query = (select(Award.id, Award.amount_cents, func.coalesce(payments.c.released, 0),
-                    func.coalesce(payments.c.paid, 0))
+                    func.coalesce(payments.c.paid, 0), _offered(Award.amount_cents))
              .outerjoin(payments, payments.c.award_id == Award.id).where(_counted()))
     if award_ids is not None:
         query = query.where(Award.id.in_(award_ids))
     if call_id is not None:
         query = query.where(Award.call_id == call_id)
     # int(): PostgreSQL sums BIGINTs as NUMERIC.
-    funds = {award_id: Funds(awarded_cents=int(amount), released_cents=int(released), paid_cents=int(paid))
-             for award_id, amount, released, paid in db.session.execute(query)}
+    funds = {award_id: Funds(awarded_cents=int(amount), released_cents=int(released), paid_cents=int(paid),
+                             offered_cents=int(offered))
+             for award_id, amount, released, paid, offered in db.session.execute(query)}
     for award_id, (requested, community) in _budget_shares(award_ids=award_ids, call_id=call_id).items():
         if award_id in funds:
             figures = funds[award_id]
@@ -125,12 +139,13 @@ def funds_by_call(*, call_id: int | None = None) -> dict[int, Funds]:
     is applied per award (see the module's rules), then summed."""
     payments = _payment_sums()
     query = (select(Award.call_id, func.sum(Award.amount_cents), func.coalesce(func.sum(payments.c.released), 0),
-                    func.coalesce(func.sum(payments.c.paid), 0))
+                    func.coalesce(func.sum(payments.c.paid), 0), func.sum(_offered(Award.amount_cents)))
              .outerjoin(payments, payments.c.award_id == Award.id).where(_counted()).group_by(Award.call_id))
     if call_id is not None:
         query = query.where(Award.call_id == call_id)
-    funds = {call: Funds(awarded_cents=int(amount), released_cents=int(released), paid_cents=int(paid))
-             for call, amount, released, paid in db.session.execute(query)}
+    funds = {call: Funds(awarded_cents=int(amount), released_cents=int(released), paid_cents=int(paid),
+                         offered_cents=int(offered or 0))
+             for call, amount, released, paid, offered in db.session.execute(query)}
     shares = _budget_shares(call_id=call_id)
     per_award = (select(Award.id, Award.call_id, Award.amount_cents, func.coalesce(payments.c.paid, 0))
                  .outerjoin(payments, payments.c.award_id == Award.id).where(_counted()))

@@ -291,8 +291,37 @@ def reviewer_comments(application: Application) -> list[ReviewerComment]:
             for number, (strengths, weaknesses) in enumerate((c for c in comments if any(c)), 1)]
 
 
+class EarlyReleaseNotConfirmed(DomainError):
+    """Releasing now would be early (``warnings`` say why); the officer has not confirmed."""
+
+    status_code = 409
+
+    def __init__(self, warnings: list[str]):
+        super().__init__(" ".join(warnings) + " Confirm that you want to release the decisions now.")
+        self.warnings = warnings
+
+
+def early_release_warnings(call: Call, now=None) -> list[str]:
+    """Why releasing the call's decisions now would be early: the call still takes applications,
+    or the review phase (when it has an end) has not ended. Empty when neither holds."""
+    from grants.core.dates import format_instant
+    from grants.reviews.scoring import review_closes_at
+
+    now = now or utcnow()
+    warnings = []
+    if call.is_open(now):
+        warnings.append(f"The call is still open: it closes {format_instant(call.closes_at, call.time_zone)}, "
+                        "so more applications may still come in.")
+    review_closes = review_closes_at(call)
+    if review_closes is not None and now < review_closes:
+        warnings.append(f"The review phase has not ended: it closes {format_instant(review_closes, call.time_zone)}, "
+                        "so reviewers may still submit or change their scores.")
+    return warnings
+
+
 def release_decisions(call: Call, *, officer, application_ids: Iterable[int] | None = None,
-                      expected_count: int | None = None) -> list[Decision]:
+                      expected_count: int | None = None, confirm_early: bool = False,
+                      now=None) -> list[Decision]:
     """Release the call's unreleased decisions (all of them, or those of ``application_ids``).
 
     An award decision becomes an OFFERED Award and the application AWARDED; a decline makes
@@ -303,7 +332,9 @@ def release_decisions(call: Call, *, officer, application_ids: Iterable[int] | N
     Refused (nothing changed): nothing to release (e.g. released already); an application
     named that has no unreleased decision; ``expected_count`` (what the officer saw when
     releasing them all) differing from what is waiting (someone decided meanwhile);
-    commitments over the call's total funds (the total was lowered after the decisions).
+    commitments over the call's total funds (the total was lowered after the decisions);
+    EarlyReleaseNotConfirmed while the call is open or its review phase has not ended, unless
+    ``confirm_early`` (the officer saw early_release_warnings and confirmed).
     Side effects: audit events ``decision.released``, ``award.offered`` and the
     applications' transitions; the letters.
     """
@@ -327,6 +358,9 @@ def release_decisions(call: Call, *, officer, application_ids: Iterable[int] | N
     if not decisions:
         raise DomainError(f"No decision is waiting for release: none was recorded since the last release. "
                           f"{NOTHING_CHANGED}")
+    warnings = early_release_warnings(call, now)
+    if warnings and not confirm_early:
+        raise EarlyReleaseNotConfirmed(warnings)
     if call.total_funds_cents is not None and committed_cents(call) > call.total_funds_cents:
         raise DomainError(f"The call's decided awards ({format_money(committed_cents(call))}) are over its total "
                           f"funds of {format_money(call.total_funds_cents)}; change a decision first. "
@@ -336,7 +370,7 @@ def release_decisions(call: Call, *, officer, application_ids: Iterable[int] | N
             raise TransitionNotAllowed(f"{_name(decision.application)} is "
                                        f"{decision.application.status.label.lower()}, so its decision cannot be "
                                        f"released. {NOTHING_CHANGED}")
-    now = utcnow()
+    now = now or utcnow()
     for decision in decisions:
         application = decision.application
         award = None
@@ -356,7 +390,8 @@ def release_decisions(call: Call, *, officer, application_ids: Iterable[int] | N
                              action="application.declined")
         decision.released_at = now
         record_event("decision.released", actor=officer, target=decision, details={
-            "application_id": application.id, "outcome": decision.outcome.value})
+            "application_id": application.id, "outcome": decision.outcome.value,
+            **({"released_early": warnings} if warnings else {})})
         _send_letters(decision, award)
     return decisions
 

@@ -59,6 +59,9 @@ def _save(form, change) -> int | None:
         db.session.rollback()
         form.form_errors.append(CONCURRENT_MESSAGE)
         return 409
+    except services.EarlyReleaseNotConfirmed:
+        db.session.rollback()
+        raise
     except DomainError as exc:
         db.session.rollback()
         form.form_errors.append(exc.message)
@@ -111,6 +114,7 @@ def _render_decisions(call: Call, *, bulk_form: BulkDecisionForm | None = None, 
     return render_template(
         "awards/decisions.html", call=call, ranking=ranking, rows=rows, page=page, totals=services.decision_totals(call),
         bulk_form=bulk_form or BulkDecisionForm(formdata=None), release_form=ReleaseForm(formdata=None),
+        early_warnings=services.early_release_warnings(call),
         outcomes=DecisionOutcome), status
 
 
@@ -209,8 +213,14 @@ def release(call_id: int):
         expected = form.expected_count.data
         expected = int(expected) if expected and expected.isdigit() and ids is None else None
         released = []
-        status = _save(form, lambda: released.extend(services.release_decisions(
-            call, officer=_me(), application_ids=ids, expected_count=expected)))
+        try:
+            status = _save(form, lambda: released.extend(services.release_decisions(
+                call, officer=_me(), application_ids=ids, expected_count=expected,
+                confirm_early=form.confirm_early.data == "1")))
+        except services.EarlyReleaseNotConfirmed as exc:
+            # Say why it is early and ask again (a page of its own: no script needed).
+            return render_template("awards/release_confirm.html", call=call, form=form, warnings=exc.warnings,
+                                   application_ids=ids or [], expected_count=form.expected_count.data or "")
         if status is None:
             awards = sum(1 for d in released if d.outcome is DecisionOutcome.AWARD)
             flash(f"{len(released)} decision{'s' if len(released) != 1 else ''} released ({awards} award"

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from grants.attachments.storage import get_storage
 from grants.core.errors import StorageMisconfigured, StorageUnavailable
 from grants.core.i18n import LANGUAGES, SESSION_KEY
+from grants.core.todo import staff_todo
 from grants.core.waiting import waiting_for
 from grants.core.web import safe_next
 from grants.extensions import db
@@ -18,8 +19,9 @@ bp = Blueprint("core", __name__)
 
 @bp.route("/")
 def home():
+    # Two lists: what awaits a person as applicant, partner or reviewer, and funder staff's to-do.
     waiting = waiting_for(current_user) if current_user.is_authenticated else None
-    return render_template("core/home.html", waiting=waiting)
+    return render_template("core/home.html", waiting=waiting, todo=staff_todo(current_user))
 
 
 @bp.route("/language", methods=["POST"])

@@ -164,7 +164,7 @@ def test_download_organisation_document_under_another_organisations_url_is_not_f
 
 @pytest.mark.parametrize(("filename", "content", "message"), [
     pytest.param("setup.exe", b"MZ\x90\x00\x03\x00", "is not an accepted file type", id="program"),
-    pytest.param("logo.png", PDF, "contains a PDF, which does not match its extension", id="pdf-named-png"),
+    pytest.param("logo.png", PDF, "is not a real PNG image: it contains a PDF", id="pdf-named-png"),
     pytest.param("letter.pdf", b"", "The file is empty.", id="empty"),
 ])
 def test_add_organisation_document_of_a_refused_file_shows_why_and_stores_nothing(

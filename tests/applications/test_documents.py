@@ -182,9 +182,13 @@ def test_upload_document_for_a_partner_of_another_application_is_refused(
 @pytest.mark.parametrize(("filename", "content", "message"), [
     pytest.param("setup.exe", b"MZ\x90\x00\x03\x00", "“setup.exe” is not an accepted file type. Upload a PDF",
                  id="program"),
-    pytest.param("letter.png", PDF, "“letter.png” contains a PDF, which does not match its extension",
+    pytest.param("letter.png", PDF, "“letter.png” is not a real PNG image: it contains a PDF",
                  id="pdf-named-png"),
     pytest.param("letter.pdf", b"", "The file is empty.", id="empty"),
+    # A text file named .pdf: say it is not a PDF, never advise renaming it to .csv.
+    pytest.param("letter.pdf", b"Dear officer,\nwe commit.\n",
+                 "“letter.pdf” is not a real PDF: its content is plain text",
+                 id="text-named-pdf"),
 ])
 def test_upload_document_of_a_refused_file_shows_why_and_stores_nothing(
         client, login, lead, application, narrative, storage, filename, content, message):
@@ -195,6 +199,7 @@ def test_upload_document_of_a_refused_file_shows_why_and_stores_nothing(
 
     assert response.status_code == 400
     assert message in response.get_data(as_text=True)
+    assert "end in .csv" not in response.get_data(as_text=True)
     assert_nothing_stored(application, storage)
     assert fresh(application).version == version
 

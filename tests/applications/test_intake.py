@@ -462,3 +462,32 @@ def test_officer_call_pages_link_to_the_applications_with_their_count(client, lo
     for url in ("/manage/calls", f"/manage/calls/{call.id}"):
         page = client.get(url).get_data(as_text=True)
         assert link in page and "Applications (2)" in page, url
+
+
+def test_intake_application_history_names_partners_lines_and_files(client, login, officer, call, lead, partners):
+    """The history says what a person understands: no ids, no digests."""
+    import re
+
+    application = make_application(call, lead)
+    complete_application(application, partners)
+    extra = services.add_budget_line(application, editor=lead, expected_version=None, category=BudgetCategory.TRAVEL,
+                                     description="Community meetings", amount_cents=500_000)
+    services.update_budget_line(extra, editor=lead, expected_version=None, category=BudgetCategory.TRAVEL,
+                                description="Community meetings", amount_cents=600_000)
+    services.remove_budget_line(extra, editor=lead, expected_version=None)
+    services.submit_application(application, submitted_by=lead, expected_version=None)
+    db.session.commit()
+    login(officer)
+
+    page = client.get(f"/manage/applications/{application.id}").get_data(as_text=True)
+    history = page.split('id="history"', 1)[1]
+
+    assert "Line: Travel – Community meetings; Amount: $5,000" in history  # added
+    assert "$5,000 → $6,000; Line: Travel – Community meetings" in history  # changed
+    assert "Line: Personnel – Project coordinator" in history
+    assert "Partner: Eastside Alliance" in history and "Partner: Lake County Health" in history
+    assert "Document: Letter of commitment" in history and "File: letter.pdf" in history
+    assert "Questions: question 1" in history
+    for internal in ("call_id", "line_id", "partner_id", "sha256"):
+        assert internal not in history
+    assert not re.search(r"\b[0-9a-f]{64}\b", history)

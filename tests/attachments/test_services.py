@@ -144,9 +144,10 @@ def _zip(*names: str) -> bytes:
     pytest.param("notes.zip", _zip("notes.txt"), "“notes.zip” is not an accepted file type", id="plain-zip"),
     pytest.param("budget.xlsx", _zip("notes.txt"), "“budget.xlsx” is not an accepted file type",
                  id="zip-named-xlsx"),
-    pytest.param("logo.png", SAMPLES["pdf"][1], "“logo.png” contains a PDF, which does not match its extension. "
-                 "Rename it to end in .pdf or upload the intended file.", id="pdf-named-png"),
-    pytest.param("narrative.docx", SAMPLES["xlsx"][1], "“narrative.docx” contains an Excel workbook (XLSX)",
+    pytest.param("logo.png", SAMPLES["pdf"][1], "“logo.png” is not a real PNG image: it contains a PDF. "
+                 "Rename it to end in .pdf, or upload the PNG image itself.", id="pdf-named-png"),
+    pytest.param("narrative.docx", SAMPLES["xlsx"][1], "“narrative.docx” is not a real Word document (DOCX): it contains an Excel "
+                 "workbook (XLSX)",
                  id="xlsx-named-docx"),
     pytest.param("letter.pdf", b"", "The file is empty.", id="empty"),
     # Any text sniffs as CSV; a text file named .pdf must not be told to become a .csv.

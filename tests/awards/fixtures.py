@@ -93,7 +93,7 @@ def make_offered_award(make_user, make_organisation, *, application=None, office
     application = application or make_awardable_application(make_user, make_organisation, **application_fields)
     officer = officer or make_officer(make_user, make_organisation)
     make_decision(application, officer, amount_cents=amount_cents, start_on=start_on, end_on=end_on, terms=terms)
-    services.release_decisions(application.call, officer=officer, application_ids=[application.id])
+    services.release_decisions(application.call, officer=officer, application_ids=[application.id], confirm_early=True)
     db.session.flush()
     return db.session.scalar(select(Award).where(Award.application_id == application.id))
 

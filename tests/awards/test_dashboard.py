@@ -123,7 +123,8 @@ def test_the_call_dashboard_shows_the_figures_charts_and_tables(client, login, o
     assert "Heart health messengers" in page and "Clinic listening sessions" in page
     assert "Call B" not in page
     assert page.count('role="img"') == 3 and "<desc" in page
-    assert "Awarded: $180,000; Released: $50,000; Paid: $20,000; Remaining: $160,000" in page
+    assert ("Awarded: $180,000; Accepted: $180,000; Offered, not accepted: $0; Released: $50,000; Paid: $20,000; "
+            "Remaining: $160,000") in page
     # The content security policy allows neither inline styles nor inline scripts (scripts
     # served from /static are allowed).
     assert " style=" not in page and not re.search(r"<script(?![^>]*\bsrc=)", page)
@@ -135,6 +136,39 @@ def test_the_dashboard_across_calls_lists_each_call(client, login, officer, case
     page = client.get("/manage/portfolio").get_data(as_text=True)
     assert "Call A" in page and "Call B" in page and "$200,000" in page and "25.0%" in page
     assert "Awarded and paid, by call" in page
+
+
+def test_portfolio_shows_offers_not_yet_accepted_apart_from_accepted_awards(client, login, officer, owner):
+    call = make_call(title="Call C")
+    award_rows(call, owner, amount_cents=6_000_000, status=AwardStatus.OFFERED, title="Offer waiting")
+    award_rows(call, owner, amount_cents=4_000_000, status=AwardStatus.ACCEPTED, title="Offer accepted")
+    award_rows(call, owner, amount_cents=1_000_000, status=AwardStatus.ACTIVE, title="Under way")
+    db.session.commit()
+
+    funds = build_portfolio().funds
+    assert (funds.awarded_cents, funds.accepted_cents, funds.offered_cents) == (11_000_000, 5_000_000, 6_000_000)
+    [row] = build_portfolio().calls
+    assert (row.funds.accepted_cents, row.funds.offered_cents) == (5_000_000, 6_000_000)
+
+    login(officer)
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get("/manage/portfolio").get_data(as_text=True)).split())
+    assert "Accepted $50,000 by the grantees" in text
+    assert "Offered, not yet accepted $60,000 waiting for the grantees' answer" in text
+    page = client.get(f"/manage/calls/{call.id}/portfolio").get_data(as_text=True)
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Awarded: $110,000; Accepted: $50,000; Offered, not accepted: $60,000" in text
+
+
+def test_chart_labels_of_calls_named_alike_stay_distinct(client, login, officer, owner):
+    for year in (2026, 2027):
+        award_rows(make_call(title=f"Community Trust Partnerships {year}"), owner, amount_cents=5_000_000)
+    db.session.commit()
+    login(officer)
+
+    page = client.get("/manage/portfolio").get_data(as_text=True)
+
+    labels = re.findall(r'text-anchor="end" fill="#212529">([^<]+)<title>Community Trust Partnerships (\d+)', page)
+    assert sorted(labels) == [("Community Trust…2026", "2026"), ("Community Trust…2027", "2027")]
 
 
 def _csv(response):

@@ -131,7 +131,7 @@ def test_an_award_over_the_total_funds_is_refused(call, lead, officer):
 def test_released_awards_count_against_the_total_and_a_declined_offer_frees_its_money(call, lead, officer):
     first, second = in_review(call, lead), in_review(call, lead)
     award(first, officer, 25_000_000)
-    services.release_decisions(call, officer=officer)
+    services.release_decisions(call, officer=officer, confirm_early=True)
     with pytest.raises(DomainError, match="over its total funds"):
         award(second, officer, 20_000_000)
     offer = db.session.scalar(select(Award).where(Award.application_id == first.id))
@@ -208,7 +208,7 @@ def test_applicants_see_nothing_of_a_decision_until_it_is_released(client, login
     mine = client.get("/awards").get_data(as_text=True)
     assert "No awards yet" in mine
 
-    services.release_decisions(application.call, officer=officer)
+    services.release_decisions(application.call, officer=officer, confirm_early=True)
     db.session.commit()
     page = client.get(f"/applications/{application.id}").get_data(as_text=True)
     assert "Awarded" in page and "My awards" in page
@@ -224,7 +224,7 @@ def test_release_offers_the_awards_declines_the_others_and_sends_the_letters(
     award(funded, officer, 12_000_000, terms="Quarterly reports.")
     decline(refused, officer)
     before = len(outbox())
-    released = services.release_decisions(call, officer=officer)
+    released = services.release_decisions(call, officer=officer, confirm_early=True)
 
     assert len(released) == 2 and all(d.released_at is not None for d in released)
     assert fresh(funded).status is ApplicationStatus.AWARDED and fresh(refused).status is ApplicationStatus.DECLINED
@@ -262,7 +262,7 @@ def test_letters_quote_submitted_reviews_as_numbered_reviewers_never_by_name(
     decline(application, officer)
     services.decide_application(application, officer=officer, outcome=DecisionOutcome.DECLINE,
                                 rationale="Below the line.", include_review_comments=True)
-    services.release_decisions(call, officer=officer)
+    services.release_decisions(call, officer=officer, confirm_early=True)
 
     [letter] = outbox(kind="decision_decline")
     assert "Reviewer 1" in letter.body and "Reviewer 2" in letter.body and "Reviewer 3" not in letter.body
@@ -278,7 +278,7 @@ def test_letters_leave_the_reviews_out_unless_the_decision_says_so(call, lead, o
     review = submitted_review(application, make_user(Role.REVIEWER), 80)
     review.strengths = "Deep community roots."
     award(application, officer, 10_000_000)
-    services.release_decisions(call, officer=officer)
+    services.release_decisions(call, officer=officer, confirm_early=True)
     [letter] = outbox(kind="decision_award")
     assert "Deep community roots." not in letter.body and "Reviewer 1" not in letter.body
 
@@ -286,19 +286,19 @@ def test_letters_leave_the_reviews_out_unless_the_decision_says_so(call, lead, o
 def test_releasing_twice_is_refused_and_changes_nothing(call, lead, officer, outbox):
     application = in_review(call, lead)
     award(application, officer, 10_000_000)
-    services.release_decisions(call, officer=officer)
+    services.release_decisions(call, officer=officer, confirm_early=True)
     sent = len(outbox())
     with pytest.raises(DomainError, match="No decision is waiting for release"):
-        services.release_decisions(call, officer=officer)
+        services.release_decisions(call, officer=officer, confirm_early=True)
     with pytest.raises(DomainError, match="No decision is waiting for release on"):
-        services.release_decisions(call, officer=officer, application_ids=[application.id])
+        services.release_decisions(call, officer=officer, application_ids=[application.id], confirm_early=True)
     assert len(outbox()) == sent and db.session.scalar(select(func.count(Award.id))) == 1
 
 
 def test_a_released_decision_cannot_change(call, lead, officer):
     application = in_review(call, lead)
     award(application, officer, 10_000_000)
-    services.release_decisions(call, officer=officer)
+    services.release_decisions(call, officer=officer, confirm_early=True)
     with pytest.raises(TransitionNotAllowed):
         decline(application, officer)
     assert fresh(services.decision_for(application)).outcome is DecisionOutcome.AWARD
@@ -308,7 +308,7 @@ def test_release_of_the_ticked_only(call, lead, officer):
     first, second = in_review(call, lead), in_review(call, lead)
     decline(first, officer)
     decline(second, officer)
-    services.release_decisions(call, officer=officer, application_ids=[second.id])
+    services.release_decisions(call, officer=officer, application_ids=[second.id], confirm_early=True)
     assert fresh(first).status is ApplicationStatus.IN_REVIEW and fresh(second).status is ApplicationStatus.DECLINED
 
 
@@ -317,7 +317,7 @@ def test_release_all_is_refused_when_more_were_decided_since_the_page_was_shown(
     decline(first, officer)
     decline(second, officer)
     with pytest.raises(DomainError, match="2 decisions are waiting for release now, not 1"):
-        services.release_decisions(call, officer=officer, expected_count=1)
+        services.release_decisions(call, officer=officer, expected_count=1, confirm_early=True)
     assert fresh(first).status is ApplicationStatus.IN_REVIEW
 
 
@@ -326,7 +326,7 @@ def test_release_is_refused_when_the_total_was_lowered_below_the_decisions(call,
     award(application, officer, 25_000_000)
     call.award_ceiling_cents = call.total_funds_cents = 20_000_000  # edited after the decision
     with pytest.raises(DomainError, match="change a decision first"):
-        services.release_decisions(call, officer=officer)
+        services.release_decisions(call, officer=officer, confirm_early=True)
     assert fresh(application).status is ApplicationStatus.IN_REVIEW
 
 
@@ -403,6 +403,9 @@ def test_an_officer_declines_in_bulk_then_releases(client, login, call, lead, of
     assert response.status_code == 302
     response = client.post(f"/manage/calls/{call.id}/decisions/release", data={"expected_count": "2"},
                            follow_redirects=True)
+    assert "Release the decisions before the call and its review are over?" in response.get_data(as_text=True)
+    response = client.post(f"/manage/calls/{call.id}/decisions/release",
+                           data={"expected_count": "2", "confirm_early": "1"}, follow_redirects=True)
     assert "2 decisions released (0 awards, 2 declines)" in response.get_data(as_text=True)
     assert all(fresh(a).status is ApplicationStatus.DECLINED for a in applications)
     response = client.post(f"/manage/calls/{call.id}/decisions/release", data={"expected_count": "0"},
@@ -446,3 +449,112 @@ def test_the_decisions_page_runs_the_same_queries_for_any_number_of_applications
         assert response.status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1], f"{counts[0]} queries for 2 applications, {counts[1]} for 8"
+
+
+# --- releasing early ---------------------------------------------------------------------------
+
+def _closed_call(review_closes_in_days: int | None = None):
+    """A call closed yesterday; with a review phase ending that many days from now."""
+    from datetime import timedelta
+
+    from grants.core.types import utcnow
+    from grants.reviews.models import ReviewSettings
+
+    call = make_call(opens_in_days=-40, closes_in_days=-1, total_cents=40_000_000)
+    if review_closes_in_days is not None:
+        closes_at = utcnow() + timedelta(days=review_closes_in_days)
+        db.session.add(ReviewSettings(call_id=call.id, review_closes_at=closes_at))
+        db.session.flush()
+        db.session.expire(call)
+    return call
+
+
+def test_early_release_warnings_say_the_call_is_open(call):
+    [warning] = services.early_release_warnings(call)
+    assert warning.startswith("The call is still open: it closes ")
+
+
+def test_early_release_warnings_say_the_review_phase_runs(lead):
+    [warning] = services.early_release_warnings(_closed_call(review_closes_in_days=3))
+    assert warning.startswith("The review phase has not ended: it closes ")
+
+
+@pytest.mark.parametrize("review_closes_in_days", [None, -1])
+def test_early_release_warnings_are_none_once_call_and_review_are_over(review_closes_in_days):
+    assert services.early_release_warnings(_closed_call(review_closes_in_days)) == []
+
+
+def test_release_decisions_while_the_call_is_open_needs_confirmation(call, lead, officer, outbox):
+    application = in_review(call, lead)
+    award(application, officer, 10_000_000)
+    db.session.commit()
+
+    with pytest.raises(services.EarlyReleaseNotConfirmed) as refusal:
+        services.release_decisions(call, officer=officer)
+
+    assert "The call is still open" in refusal.value.message
+    db.session.rollback()
+    assert fresh(application).status is ApplicationStatus.IN_REVIEW
+    assert db.session.scalar(select(func.count(Award.id))) == 0
+    assert not outbox(kind="decision_award")
+
+
+def test_release_decisions_confirmed_early_is_recorded_as_early(call, lead, officer):
+    application = in_review(call, lead)
+    award(application, officer, 10_000_000)
+
+    services.release_decisions(call, officer=officer, confirm_early=True)
+
+    assert fresh(application).status is ApplicationStatus.AWARDED
+    [event] = events("decision.released")
+    assert event.details["released_early"][0].startswith("The call is still open")
+
+
+def test_decisions_page_warns_before_an_early_release(client, login, call, lead, officer):
+    award(in_review(call, lead), officer, 10_000_000)
+    db.session.commit()
+    login(officer)
+
+    page = client.get(f"/manage/calls/{call.id}/decisions").get_data(as_text=True)
+
+    assert "It is early to release." in page and "The call is still open" in page
+
+
+def test_early_release_of_the_ticked_asks_to_confirm_then_releases(client, login, call, lead, officer, outbox):
+    first, second = in_review(call, lead), in_review(call, lead)
+    award(first, officer, 10_000_000)
+    decline(second, officer)
+    db.session.commit()
+    login(officer)
+
+    response = client.post(f"/manage/calls/{call.id}/decisions/release", data={"application_ids": [first.id]})
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Release the decisions before the call and its review are over?" in page
+    assert "The call is still open: it closes" in page
+    assert f'<input type="hidden" name="application_ids" value="{first.id}">' in page
+    assert '<input type="hidden" name="confirm_early" value="1">' in page and 'name="csrf_token"' in page
+    assert fresh(first).status is ApplicationStatus.IN_REVIEW and not outbox(kind="decision_award")
+
+    response = client.post(f"/manage/calls/{call.id}/decisions/release",
+                           data={"application_ids": [first.id], "confirm_early": "1"}, follow_redirects=True)
+
+    assert "1 decision released (1 award, 0 declines)" in response.get_data(as_text=True)
+    assert fresh(first).status is ApplicationStatus.AWARDED
+    assert fresh(second).status is ApplicationStatus.IN_REVIEW
+
+
+def test_release_once_call_and_review_are_over_asks_nothing(client, login, lead, officer):
+    call = _closed_call(review_closes_in_days=-1)
+    application = in_review(call, lead)
+    decline(application, officer)
+    db.session.commit()
+    login(officer)
+
+    assert "It is early to release" not in client.get(f"/manage/calls/{call.id}/decisions").get_data(as_text=True)
+    response = client.post(f"/manage/calls/{call.id}/decisions/release", data={"expected_count": "1"},
+                           follow_redirects=True)
+
+    assert "1 decision released (0 awards, 1 decline)" in response.get_data(as_text=True)
+    assert fresh(application).status is ApplicationStatus.DECLINED

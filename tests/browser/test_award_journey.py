@@ -178,6 +178,12 @@ def nothing_shows_before_the_release(grantee: Page, shot) -> None:
 def release(officer: Page, live_server, shot, *, reference: str) -> None:
     officer.get_by_label(f"Tick {reference}").check()
     officer.get_by_role("button", name="Release the decisions of the ticked").click()
+    # The demo's call is still open and its review still runs: the officer is warned and confirms.
+    expect(heading(officer)).to_have_text("Release the decisions before the call and its review are over?")
+    expect(officer.get_by_role("alert")).to_contain_text("The call is still open")
+    expect(officer.get_by_role("alert")).to_contain_text("The review phase has not ended")
+    assert_accessible(officer)
+    officer.get_by_role("button", name="Release now anyway").click()
     expect(flash(officer)).to_contain_text("1 decision released (1 award, 0 declines). The letters are on their way.")
     row = officer.get_by_role("row").filter(has=officer.get_by_role("link", name=TITLE))
     expect(row).to_contain_text("Released")
@@ -463,8 +469,10 @@ def portfolio_shows_it(officer: Page, shot, *, before, reference: str) -> None:
     # The award's own row: $120,000 of the $210,000 requested goes to the community partners.
     row = officer.get_by_role("region", name="By award").get_by_role("row").filter(has_text=reference)
     cells = cells_of(row)
-    assert cells[1:7] == ["Active", dollars(AMOUNT), dollars(FIRST_PAYMENT), dollars(FIRST_PAYMENT),
-                          dollars(AMOUNT - FIRST_PAYMENT), f"{dollars(AMOUNT * 120 / 210)} (57.1%)"], cells
+    # Awarded, of it accepted and offered (not yet accepted), released, paid, remaining, community.
+    assert cells[1:9] == ["Active", dollars(AMOUNT), dollars(AMOUNT), "$0", dollars(FIRST_PAYMENT),
+                          dollars(FIRST_PAYMENT), dollars(AMOUNT - FIRST_PAYMENT),
+                          f"{dollars(AMOUNT * 120 / 210)} (57.1%)"], cells
     shot("officer-portfolio", officer)
     assert_accessible(officer)
 

@@ -403,6 +403,8 @@ def test_the_ranking_page(client, login, officer, call, reviewed):
     assert "60.0" in page and "40.0" in page  # mean and spread of 80 and 40
     assert "Disagree" in page  # 40 > 25
     assert "Funding line" in page
+    text = " ".join(page.split())
+    assert "The application above the line requests $" in text and "The 1 application" not in text
     assert f'href="/manage/calls/{call.id}/ranking/{reviewed.id}"' in page
     assert "Rita Quill" not in page  # names only on the detail page
     assert client.get(f"/manage/calls/{call.id}/ranking?figure=median&sub_panel=Nope").status_code == 200
@@ -512,7 +514,10 @@ def test_what_if_moves_the_line_without_deciding_anything(client, login, officer
     login(officer)
     page = client.get(f"/manage/calls/{call.id}/ranking?fund_top=1").get_data(as_text=True)
     assert 'id="what-if-result"' in page
-    assert "Funding the top 1 application would take" in page and "Your line: the top 1" in page
+    assert "Funding the top 1 application would take" in page
+    text = " ".join(page.split())
+    assert "Your line: the top application requests $" in text and "top 1 request" not in text
+    assert "The funding line by the total funds is after the first." in text
     assert fresh(reviewed).status is ApplicationStatus.IN_REVIEW
     # A hand-typed or hostile value shows the page as if it were not there.
     for bad in ("-1", "abc", "1e9", "99999999", "1.5", "%EF%BC%91"):
