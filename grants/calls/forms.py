@@ -147,11 +147,16 @@ class ItemForm(FlaskForm):
         return {name: self[name].data for name in self.FIELDS}
 
 
+def _text(value):
+    # A field left out of the post (not only left empty) is None: the column holds text.
+    return "" if value is None else value
+
+
 class QuestionForm(ItemForm):
     FIELDS = ("prompt", "help_text", "word_limit", "is_required")
     prompt = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=2000)],
                            render_kw={"rows": 3})
-    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)],
+    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)], filters=[_text],
                               render_kw={"rows": 3},
                               description="What a good answer covers. Shown under the question.")
     word_limit = IntegerField("Word limit", validators=[Optional(), NumberRange(min=1, max=20000)],
@@ -163,7 +168,7 @@ class DocumentForm(ItemForm):
     FIELDS = ("name", "help_text", "scope", "is_required")
     name = StringField("Document", validators=[DataRequired("Name the document."), Length(max=200)],
                        description="For example: Letter of commitment, Budget justification.")
-    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)],
+    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)], filters=[_text],
                               render_kw={"rows": 3})
     scope = RadioField("How many", default=DocumentScope.PER_APPLICATION.value, choices=[
         SelectChoice(DocumentScope.PER_APPLICATION.value, "One per application"),

@@ -249,6 +249,17 @@ def test_new_item_keeps_what_was_typed_when_refused(client, login, make_call, of
     assert "would add up to 130%" in page and 'value="Typed milestone"' in page
 
 
+def test_edit_item_posted_without_its_help_text_saves_it_empty(client, login, make_call, officer):
+    # A post that leaves the field out (not empty: absent) once stored None: a 503 on NOT NULL.
+    call = make_call()
+    document = call.documents[0]
+    login(officer)
+    response = client.post(f"/manage/calls/{call.id}/documents/{document.id}", data={
+        "name": "Letter of support", "scope": document.scope.value, "is_required": "y"})
+    assert response.status_code == 302
+    assert (fresh(document).name, fresh(document).help_text) == ("Letter of support", "")
+
+
 def test_unknown_section_is_404(client, login, make_call, officer):
     call = make_call()
     login(officer)
