@@ -7,6 +7,7 @@ or 400 for the empty form this test posts), LOGIN (redirect to the login page), 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -580,24 +581,37 @@ class Facts:
     api_urls: dict  # API_MATRIX endpoint -> URL
     api_secrets: dict  # actor -> their API token
     secrets: tuple  # text a refusal must never carry
+    extra_urls: dict = None  # name -> URL: what a module asked built_world for
 
 
-@pytest.fixture(scope="module")
-def matrix(app):
-    """The world, built once for the module inside a transaction rolled back at its end;
-    each test runs in a savepoint of its own (see `database` below)."""
+@contextmanager
+def built_world(app, *, extend=None, extra_urls=None):
+    """Build the world inside a transaction rolled back at the end; yield (facts, connection).
+    ``extend(world)`` adds objects of a module's own; ``extra_urls`` (name -> world -> URL)
+    are read while the world is live, into ``facts.extra_urls``."""
     with app.app_context(), rolled_back_database() as connection:
         world = build_world(create_user, create_organisation)
+        if extend is not None:
+            extend(world)
         db.session.commit()
         facts = Facts(urls={endpoint: route.url(world) for endpoint, route in ROUTES.items()},
                       cookies={actor: _session_cookie(app, getattr(world, actor)) for actor in ACTORS[1:]},
                       api_urls={endpoint: url(world) for endpoint, (url, _expect) in API_MATRIX.items()},
                       api_secrets={actor: secret for actor, (_id, secret) in world.api_tokens.items()},
-                      secrets=(world.organisation.name, world.draft_call.title))
+                      secrets=(world.organisation.name, world.draft_call.title),
+                      extra_urls={name: url(world) for name, url in (extra_urls or {}).items()})
         _end_sessions(world)
         db.session.commit()
         db.session.close()
         yield facts, connection
+
+
+@pytest.fixture(scope="module")
+def matrix(app):
+    """The world, built once for the module; each test runs in a savepoint of its own (see
+    `database` below)."""
+    with built_world(app) as built:
+        yield built
 
 
 def _end_sessions(world):
