@@ -390,7 +390,36 @@ VARIANTS: dict[str, Route] = {
         "reviews.read_application": OK, "reviews.review_document": OK, "reviews.edit_review": OK,
         "reviews.other_reviews": 403}),
 }
-ROUTES = {**MATRIX, **VARIANTS}
+
+
+def _answering_get_and_post() -> set[str]:
+    from grants import create_test_app
+
+    return {rule.endpoint for rule in create_test_app().url_map.iter_rules() if {"GET", "POST"} <= rule.methods}
+
+
+# A page that is also its form's target (GET and POST): MATRIX checks the page; posting to
+# it gets the same answers (the empty form this test posts is refused as 400: OK), except
+# where someone who may see the page may not change what it shows (refused openly).
+SEE_BUT_NOT_CHANGE = {
+    "applications.budget": {"viewer_collaborator": 403},
+    "applications.partners": {"viewer_collaborator": 403},
+    # Only the owner invites people.
+    "applications.collaborators": {"partner_collaborator": 403, "viewer_collaborator": 403, "program_officer": 403,
+                                   "admin": 403},
+    # Staff read the report; only the grantee's team files it.
+    "awards.milestone_report": {"program_officer": 403, "admin": 403},
+    # A report not submitted yet has nothing to sign off.
+    "awards.report_sign_off": {actor: 403 for actor in ("applicant", "partner_collaborator", "viewer_collaborator",
+                                                        "program_officer", "admin")},
+    # Each organisation of the partnership answers its own check-in: a collaborator whose
+    # organisation is not a partner of this award, and funder staff, have none to answer.
+    "checkins.check_in": {"partner_collaborator": 403, "viewer_collaborator": 403, "program_officer": 403,
+                          "admin": 403},
+}
+POSTS = {f"{endpoint}[POST]": Route("POST", route.url, {**route.expect, **SEE_BUT_NOT_CHANGE.get(endpoint, {})})
+         for endpoint, route in MATRIX.items() if route.method == "GET" and endpoint in _answering_get_and_post()}
+ROUTES = {**MATRIX, **VARIANTS, **POSTS}
 # Who may read another reviewer's comment: its author and funder staff.
 MAY_READ_REVIEWS = ("reviewer", "program_officer", "admin")
 
@@ -647,6 +676,10 @@ def test_every_route_is_in_the_matrix(app):
     assert endpoints - MATRIX.keys() == set(), "add these routes to MATRIX with the answer each user should get"
     assert MATRIX.keys() - endpoints == set(), "MATRIX names routes that no longer exist"
     assert {key.split("[")[0] for key in VARIANTS} - endpoints == set(), "VARIANTS name routes that no longer exist"
+    assert SEE_BUT_NOT_CHANGE.keys() - {key.split("[")[0] for key in POSTS} == set(), "SEE_BUT_NOT_CHANGE: not a page"
+    # Posting never answers more people than the page does.
+    assert [(key, actor) for key, route in POSTS.items() for actor, answer in route.expect.items()
+            if answer == OK and MATRIX[key.split("[")[0]].expect[actor] != OK] == []
 
 
 def _answer(response) -> str:
