@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from flask_wtf.file import MultipleFileField
 from wtforms import DateField, HiddenField, IntegerField, SubmitField, TextAreaField
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, Optional
 
 from grants.accounts.forms import MultiCheckboxField
 from grants.applications.enums import BudgetCategory
 from grants.awards.reporting import MAX_METRIC_VALUE, NARRATIVE_LIMIT
-from grants.core.forms import BaseForm, MoneyField
+from grants.core.forms import BaseForm, MoneyField, NumberRange
 
 WHOLE_NUMBER = "Enter a whole number, 0 or more (for example 250)."
 

@@ -17,14 +17,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from flask_babel import lazy_gettext
 
 from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import KIND_CHOICES, MultiCheckboxField
 from grants.calls.enums import DocumentScope
-from grants.core.forms import BaseForm as FlaskForm
+from grants.core.forms import BaseForm as FlaskForm, NumberRange
 from grants.core.forms import MoneyField
 from grants.core.timezones import COMMON_ZONES, all_zone_names, local_instant
 

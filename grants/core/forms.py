@@ -3,9 +3,12 @@ fields every domain uses."""
 
 from __future__ import annotations
 
+import math
+
 from flask import g, request
 from flask_wtf import FlaskForm
 from wtforms import StringField
+from wtforms import validators
 from wtforms.validators import StopValidation
 
 from grants.core.money import format_money, parse_money
@@ -35,6 +38,21 @@ class OneFile:
     def __call__(self, form, field):
         if len([upload for upload in request.files.getlist(field.name) if upload.filename]) > 1:
             raise StopValidation(self.message)
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' NumberRange, for any whole number typed: its NaN check turns an integer past
+    a float's range (400 nines) into an OverflowError, a 500. Such a number is out of range."""
+
+    def __call__(self, form, field):
+        try:
+            return super().__call__(form, field)
+        except OverflowError:
+            typed, field.data = field.data, math.inf if field.data > 0 else -math.inf
+            try:
+                return super().__call__(form, field)
+            finally:
+                field.data = typed
 
 
 class MoneyField(StringField):

@@ -215,6 +215,19 @@ def test_edit_call_refuses_a_form_saved_over_someone_elses_change(client, login,
     assert fresh(call).summary == "My summary"
 
 
+def test_edit_rules_refuses_a_number_past_a_floats_range_with_the_range(client, login, make_call, officer):
+    # 400 nines overflowed WTForms' NumberRange (its NaN check): a 500.
+    call = make_call()
+    login(officer)
+    response = client.post(f"/manage/calls/{call.id}/rules", data={
+        "version": call.version, "lead_kinds": ["member_institution"], "min_partners": "9" * 400,
+        "min_community_share_percent": "-" + "9" * 400})
+    assert response.status_code == 400
+    assert "Number must be between 0 and 50." in _page(response)
+    assert "Number must be between 0 and 100." in _page(response)
+    assert 'value="' + "9" * 400 + '"' in _page(response)
+
+
 def test_edit_rules_of_a_published_call_refuses_tightening(client, login, make_call, officer):
     call = make_call(publish=True)
     login(officer)
