@@ -12,9 +12,10 @@ The forms and their fields are read from the pages themselves (every page of the
 matrix each actor may open), so a new field is fuzzed without a change here, and a new POST
 route without an entry in TARGETS fails test_every_post_route_has_hostile_input.
 
-The cases are generated, deterministically: the default run posts CORE_CASES of them per
-form (every kind of hostile value at least once); `pytest -m fuzz` posts FULL_CASES (at
-least 200) per form. tests/test_fuzz_forms.py adds Hypothesis' random search on the main forms.
+The cases are generated, deterministically: the default run posts core_cases (about 15 per
+form: each kind of hostile value the issue names once, in every field at once; a missing, a
+duplicated and an unknown field; a huge id in the URL); `pytest -m fuzz` posts cases_for
+(at least FULL_CASES = 200 per form: every value in each field alone too). tests/test_fuzz_forms.py adds Hypothesis' random search on the main forms.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from grants.extensions import db
 from tests.test_fuzz_forms import UNESCAPED, _FormParser, _kept
 from tests.test_route_matrix import MATRIX, OK, ROUTES, built_world, database  # noqa: F401 - a fixture
 
-CORE_CASES = 14
 FULL_CASES = 200
 
 HUGE_ID = str(2**63)
@@ -79,11 +79,14 @@ HOSTILE_VALUES: dict[str, str] = {
     "formula": "=HYPERLINK(\"http://evil.example\")",
     "email-like": "a@b@c.example",
 }
+# The default run's cases: one of each kind the issue names, in every field at once.
+CORE_LABELS = ("100k", "nul", "rtl-override", "markup-after-text", "svg-attribute-break", "negative-huge",
+               "huge-amount", "not-a-number", "year-9999-time", "year-0", "huge-id")
 # Hostile field names posted to every form beside its own (forms with no field but a button).
 EXTRA_FIELDS = ("id", "user_id", "organisation_id", "amount", "status", "role", "version", "next")
 # Refusals: the form, a rule or a stale version said no; or the object is not there.
 REFUSED_FORM = (400, 401, 409, 422)
-REFUSED = (*REFUSED_FORM, 403, 404, 413)
+REFUSED = (*REFUSED_FORM, 403, 404, 405, 413)
 
 
 @dataclass(frozen=True)
@@ -279,49 +282,48 @@ def _hostile_urls(url: str) -> list[str]:
     return urls
 
 
+def core_cases(form: FormUnderTest) -> list[Case]:
+    """Every kind of hostile value the issue names, in every field at once; a missing, a
+    duplicated and an unknown field; a huge id in the URL."""
+    editable = _editable(form) or list(EXTRA_FIELDS)
+    cases = [_with(form, f"all fields {label}", {name: HOSTILE_VALUES[label] for name in editable})
+             for label in CORE_LABELS]
+    first = next(iter(form.fields), None)
+    if first is not None:
+        cases += [_with(form, f"without {first}", {}, drop=[first]), _with(form, f"{first} twice", {}, duplicate=[first])]
+    cases.append(Case("no fields at all", form.url, MultiDict(), {}))
+    cases.append(_with(form, "unknown fields", {name: HOSTILE_VALUES["huge-id"] for name in EXTRA_FIELDS}))
+    cases += [_with(form, f"url {url}", {}, url=url) for url in _hostile_urls(form.url)[:1]]
+    return cases
+
+
 def cases_for(form: FormUnderTest, count: int) -> list[Case]:
-    """``count`` cases (at least one of every kind when count ≥ CORE_CASES), the same on every run."""
+    """At least ``count`` cases, the same on every run: every hostile value in every field at
+    once and in each field alone, each field missing and duplicated, hostile ids in the URL,
+    then random mixtures (seeded by the route) up to ``count``."""
     editable = _editable(form) or list(EXTRA_FIELDS)
     values = list(HOSTILE_VALUES.items())
-    everything = []
-    # Every field at once gets each hostile value.
-    for label, value in values:
-        everything.append(_with(form, f"all fields {label}", {name: value for name in editable}))
-    # Each field alone gets each hostile value; the others keep what the page had.
-    for label, value in values:
-        for name in editable:
-            everything.append(_with(form, f"{name} {label}", {name: value}))
-    # Missing fields: each one, then all of them.
-    structural = [_with(form, f"without {name}", {}, drop=[name]) for name in form.fields]
-    structural.append(Case("no fields at all", form.url, MultiDict(), {}))
-    # Duplicated fields: each one sent twice, the second time with markup.
-    structural += [_with(form, f"{name} twice", {}, duplicate=[name]) for name in form.fields]
-    # Hostile fields the form does not have.
-    structural.append(_with(form, "unknown fields", {name: HOSTILE_VALUES["huge-id"] for name in EXTRA_FIELDS}))
-    structural += [_with(form, f"url {url}", {}, url=url) for url in _hostile_urls(form.url)]
-    # Random mixtures, seeded by the route: each field a hostile value of its own.
+    cases = [_with(form, f"all fields {label}", {name: value for name in editable}) for label, value in values]
+    cases += [_with(form, f"{name} {label}", {name: value}) for label, value in values for name in editable]
+    cases += [_with(form, f"without {name}", {}, drop=[name]) for name in form.fields]
+    cases.append(Case("no fields at all", form.url, MultiDict(), {}))
+    # Each field sent twice, the second time with markup.
+    cases += [_with(form, f"{name} twice", {}, duplicate=[name]) for name in form.fields]
+    cases.append(_with(form, "unknown fields", {name: HOSTILE_VALUES["huge-id"] for name in EXTRA_FIELDS}))
+    cases += [_with(form, f"url {url}", {}, url=url) for url in _hostile_urls(form.url)]
     rng = random.Random(form.endpoint)
-    while len(everything) + len(structural) < count:
+    while len(cases) < count:
         mixture = {name: rng.choice(values)[1] for name in editable if rng.random() < 0.7}
-        everything.append(_with(form, f"mixture {len(everything)}", mixture))
-    # The core: the structural cases and a spread of the value cases, every label among them.
-    if count < len(everything) + len(structural):
-        wanted = max(count - len(structural[:count // 2]), 1)
-        picked = [everything[(index * 7919) % len(everything)] for index in range(len(everything))]
-        seen, spread = set(), []
-        for case in everything[:len(values)] + picked:  # the "all fields" cases first: every kind once
-            if id(case) not in seen:
-                seen.add(id(case))
-                spread.append(case)
-        return structural[:count // 2] + spread[:wanted]
-    return structural + everything
+        cases.append(_with(form, f"mixture {len(cases)}", mixture))
+    return cases
 
 
 # --- posting them --------------------------------------------------------------------------------
 
 @contextmanager
-def writes_recorded():
-    """The rows each statement run meanwhile inserts, updates or deletes (security events aside)."""
+def writes_recorded(connection):
+    """The statements run on ``connection`` meanwhile that insert, update or delete rows
+    (security events in the audit log aside). The app's session is bound to it."""
     writes = []
 
     def record(_connection, _cursor, statement, _parameters, _context, _executemany):
@@ -329,11 +331,11 @@ def writes_recorded():
         if verb in ("INSERT", "UPDATE", "DELETE") and "audit_event" not in statement.split("(")[0]:
             writes.append(statement.split("\n")[0][:120])
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(connection, "before_cursor_execute", record)
     try:
         yield writes
     finally:
-        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(connection, "before_cursor_execute", record)
 
 
 def post_case(app, facts, connection, form: FormUnderTest, case: Case) -> int:
@@ -342,7 +344,7 @@ def post_case(app, facts, connection, form: FormUnderTest, case: Case) -> int:
     savepoint = connection.begin_nested()
     try:
         client = _client(app, facts, form.actor)
-        with writes_recorded() as writes:
+        with writes_recorded(connection) as writes:
             response = client.post(case.url, data=case.data)
         page = response.get_data(as_text=True)
         status = response.status_code
@@ -368,11 +370,11 @@ def post_case(app, facts, connection, form: FormUnderTest, case: Case) -> int:
             savepoint.rollback()
 
 
-def _run(app, forms, matrix, endpoint, count):
+def _run(app, forms, matrix, endpoint, count=None):
     facts, connection = matrix
     form = forms[endpoint]
-    cases = cases_for(form, count)
-    assert len(cases) >= count
+    cases = cases_for(form, count) if count else core_cases(form)
+    assert len(cases) >= (count or len(CORE_LABELS))
     statuses = [post_case(app, facts, connection, form, case) for case in cases]
     # Not one case may have been let through as if the route were not there or not theirs.
     assert set(statuses) - {200, 201, 302, 303, *REFUSED} == set(), f"{endpoint}: answers {sorted(set(statuses))}"
@@ -380,13 +382,27 @@ def _run(app, forms, matrix, endpoint, count):
 
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 def test_hostile_input_on_every_form(app, forms, matrix, endpoint):
-    _run(app, forms, matrix, endpoint, CORE_CASES)
+    _run(app, forms, matrix, endpoint)
 
 
 @pytest.mark.fuzz
 @pytest.mark.parametrize("endpoint", POST_ENDPOINTS)
 def test_hostile_input_on_every_form_in_full(app, forms, matrix, endpoint):
     _run(app, forms, matrix, endpoint, FULL_CASES)
+
+
+def test_a_change_through_a_form_is_seen_as_a_write(app, matrix):
+    """The check that a refusal changed nothing sees the app's writes (else it proves nothing)."""
+    facts, connection = matrix
+    savepoint = connection.begin_nested()
+    try:
+        with writes_recorded(connection) as writes:
+            response = _client(app, facts, "applicant").post(facts.urls["api_tokens.revoke"])
+        assert response.status_code == 302
+        assert any(statement.startswith("UPDATE api_token") for statement in writes), writes
+    finally:
+        db.session.remove()
+        savepoint.rollback()
 
 
 def test_forms_of_the_pages_are_found(forms):
