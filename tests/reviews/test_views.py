@@ -417,3 +417,16 @@ def test_a_reviewer_conflicted_automatically_can_never_open_the_application(clie
     assert fresh(assignment).status is (AssignmentStatus.IN_PROGRESS if attested else AssignmentStatus.ASSIGNED)
     # Nor is it listed among their reviews.
     assert f"/reviews/assignments/{assignment.id}" not in text(client.get("/reviews"))
+
+
+def test_update_panel_member_refused_by_a_rule_says_why(client, login, world):
+    # The rule's message (a form-level error) once broke the page that shows it: a 500.
+    assign(world.application, world.academic, attested=False)
+    db.session.commit()
+    login(world.officer)
+
+    response = client.post(f"/manage/panel-members/{member_of(world, world.academic).id}",
+                           data={"sub_panel": "Clinical", "workload_cap": "0"})
+
+    assert response.status_code == 400
+    assert "already has 1 assignments on this call; the cap cannot be lower" in text(response)
