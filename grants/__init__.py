@@ -22,9 +22,10 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__
 def create_app(config: type[Config] | None = None, **overrides) -> Flask:
     """Build the app from ``config`` (default: Config, read from the environment) plus overrides."""
     app = Flask(__name__, template_folder="../templates", static_folder="../static")
-    from grants.core.web import Request
+    from grants.core.web import Request, RowIdConverter
 
     app.request_class = Request
+    app.url_map.converters["int"] = RowIdConverter
     app.config.from_object(config or Config)
     app.config.update(overrides)
     if app.config.get("TRUSTED_PROXY_HOPS"):

@@ -7,6 +7,7 @@ or 400 for the empty form this test posts), LOGIN (redirect to the login page), 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 
@@ -408,7 +409,36 @@ VARIANTS: dict[str, Route] = {
         "reviews.read_application": OK, "reviews.review_document": OK, "reviews.edit_review": OK,
         "reviews.other_reviews": 403}),
 }
-ROUTES = {**MATRIX, **VARIANTS}
+
+
+def _answering_get_and_post() -> set[str]:
+    from grants import create_test_app
+
+    return {rule.endpoint for rule in create_test_app().url_map.iter_rules() if {"GET", "POST"} <= rule.methods}
+
+
+# A page that is also its form's target (GET and POST): MATRIX checks the page; posting to
+# it gets the same answers (the empty form this test posts is refused as 400: OK), except
+# where someone who may see the page may not change what it shows (refused openly).
+SEE_BUT_NOT_CHANGE = {
+    "applications.budget": {"viewer_collaborator": 403},
+    "applications.partners": {"viewer_collaborator": 403},
+    # Only the owner invites people.
+    "applications.collaborators": {"partner_collaborator": 403, "viewer_collaborator": 403, "program_officer": 403,
+                                   "admin": 403},
+    # Staff read the report; only the grantee's team files it.
+    "awards.milestone_report": {"program_officer": 403, "admin": 403},
+    # A report not submitted yet has nothing to sign off.
+    "awards.report_sign_off": {actor: 403 for actor in ("applicant", "partner_collaborator", "viewer_collaborator",
+                                                        "program_officer", "admin")},
+    # Each organisation of the partnership answers its own check-in: a collaborator whose
+    # organisation is not a partner of this award, and funder staff, have none to answer.
+    "checkins.check_in": {"partner_collaborator": 403, "viewer_collaborator": 403, "program_officer": 403,
+                          "admin": 403},
+}
+POSTS = {f"{endpoint}[POST]": Route("POST", route.url, {**route.expect, **SEE_BUT_NOT_CHANGE.get(endpoint, {})})
+         for endpoint, route in MATRIX.items() if route.method == "GET" and endpoint in _answering_get_and_post()}
+ROUTES = {**MATRIX, **VARIANTS, **POSTS}
 # Who may read another reviewer's comment: its author and funder staff.
 MAY_READ_REVIEWS = ("reviewer", "program_officer", "admin")
 
@@ -617,24 +647,37 @@ class Facts:
     api_urls: dict  # API_MATRIX endpoint -> URL
     api_secrets: dict  # actor -> their API token
     secrets: tuple  # text a refusal must never carry
+    extra_urls: dict = None  # name -> URL: what a module asked built_world for
 
 
-@pytest.fixture(scope="module")
-def matrix(app):
-    """The world, built once for the module inside a transaction rolled back at its end;
-    each test runs in a savepoint of its own (see `database` below)."""
+@contextmanager
+def built_world(app, *, extend=None, extra_urls=None):
+    """Build the world inside a transaction rolled back at the end; yield (facts, connection).
+    ``extend(world)`` adds objects of a module's own; ``extra_urls`` (name -> world -> URL)
+    are read while the world is live, into ``facts.extra_urls``."""
     with app.app_context(), rolled_back_database() as connection:
         world = build_world(create_user, create_organisation)
+        if extend is not None:
+            extend(world)
         db.session.commit()
         facts = Facts(urls={endpoint: route.url(world) for endpoint, route in ROUTES.items()},
                       cookies={actor: _session_cookie(app, getattr(world, actor)) for actor in ACTORS[1:]},
                       api_urls={endpoint: url(world) for endpoint, (url, _expect) in API_MATRIX.items()},
                       api_secrets={actor: secret for actor, (_id, secret) in world.api_tokens.items()},
-                      secrets=(world.organisation.name, world.draft_call.title))
+                      secrets=(world.organisation.name, world.draft_call.title),
+                      extra_urls={name: url(world) for name, url in (extra_urls or {}).items()})
         _end_sessions(world)
         db.session.commit()
         db.session.close()
         yield facts, connection
+
+
+@pytest.fixture(scope="module")
+def matrix(app):
+    """The world, built once for the module; each test runs in a savepoint of its own (see
+    `database` below)."""
+    with built_world(app) as built:
+        yield built
 
 
 def _end_sessions(world):
@@ -670,6 +713,10 @@ def test_every_route_is_in_the_matrix(app):
     assert endpoints - MATRIX.keys() == set(), "add these routes to MATRIX with the answer each user should get"
     assert MATRIX.keys() - endpoints == set(), "MATRIX names routes that no longer exist"
     assert {key.split("[")[0] for key in VARIANTS} - endpoints == set(), "VARIANTS name routes that no longer exist"
+    assert SEE_BUT_NOT_CHANGE.keys() - {key.split("[")[0] for key in POSTS} == set(), "SEE_BUT_NOT_CHANGE: not a page"
+    # Posting never answers more people than the page does.
+    assert [(key, actor) for key, route in POSTS.items() for actor, answer in route.expect.items()
+            if answer == OK and MATRIX[key.split("[")[0]].expect[actor] != OK] == []
 
 
 def _answer(response) -> str:

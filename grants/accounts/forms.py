@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from grants.core.forms import BaseForm as FlaskForm
+from grants.core.forms import BaseForm as FlaskForm, OneFile
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     EmailField,
@@ -142,7 +142,7 @@ class OrganisationForm(OrganisationFieldsMixin, FlaskForm):
 class OrganisationDocumentForm(FlaskForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)],
                         description="For example: IRS determination letter, state registration.")
-    file = FileField("File", validators=[FileRequired("Choose a file to upload.")],
+    file = FileField("File", validators=[FileRequired("Choose a file to upload."), OneFile()],
                      description="PDF, DOCX, XLSX, CSV, PNG or JPEG.")
 
 

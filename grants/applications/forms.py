@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 
 from grants.accounts.forms import KIND_CHOICES
 from grants.applications.enums import BudgetCategory, CollaboratorRole
-from grants.core.forms import BaseForm, MoneyField
+from grants.core.forms import BaseForm, MoneyField, OneFile
 
 CATEGORY_CHOICES = [SelectChoice(c.value, c.label) for c in BudgetCategory]
 ROLE_CHOICES = [SelectChoice(r.value, r.label) for r in CollaboratorRole]
@@ -90,7 +90,7 @@ class BudgetLineForm(VersionedForm):
 
 class DocumentUploadForm(VersionedForm):
     partner_id = IntegerField(validators=[Optional()])
-    file = FileField("File", validators=[FileRequired("Choose a file to upload.")])
+    file = FileField("File", validators=[FileRequired("Choose a file to upload."), OneFile()])
 
 
 class InviteForm(BaseForm):

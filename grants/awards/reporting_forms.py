@@ -5,14 +5,14 @@ from __future__ import annotations
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField
 from wtforms import SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from grants.accounts.forms import MultiCheckboxField
 from grants.applications.enums import BudgetCategory
 from grants.awards.enums import PaymentMethod, ShortfallChoice
 from grants.awards.reporting import MAX_METRIC_VALUE, NARRATIVE_LIMIT, REFERENCE_LIMIT
 from grants.awards.targets import MAX_TARGET, REASON_LIMIT
-from grants.core.forms import BaseForm, MoneyField
+from grants.core.forms import BaseForm, MoneyField, NumberRange
 
 WHOLE_NUMBER = "Enter a whole number, 0 or more (for example 250)."
 

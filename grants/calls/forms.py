@@ -17,14 +17,14 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from flask_babel import lazy_gettext
 
 from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import KIND_CHOICES, MultiCheckboxField
 from grants.calls.enums import DocumentScope
-from grants.core.forms import BaseForm as FlaskForm
+from grants.core.forms import BaseForm as FlaskForm, NumberRange
 from grants.core.forms import MoneyField
 from grants.core.timezones import COMMON_ZONES, all_zone_names, local_instant
 
@@ -147,11 +147,16 @@ class ItemForm(FlaskForm):
         return {name: self[name].data for name in self.FIELDS}
 
 
+def _text(value):
+    # A field left out of the post (not only left empty) is None: the column holds text.
+    return "" if value is None else value
+
+
 class QuestionForm(ItemForm):
     FIELDS = ("prompt", "help_text", "word_limit", "is_required")
     prompt = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=2000)],
                            render_kw={"rows": 3})
-    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)],
+    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)], filters=[_text],
                               render_kw={"rows": 3},
                               description="What a good answer covers. Shown under the question.")
     word_limit = IntegerField("Word limit", validators=[Optional(), NumberRange(min=1, max=20000)],
@@ -163,7 +168,7 @@ class DocumentForm(ItemForm):
     FIELDS = ("name", "help_text", "scope", "is_required")
     name = StringField("Document", validators=[DataRequired("Name the document."), Length(max=200)],
                        description="For example: Letter of commitment, Budget justification.")
-    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)],
+    help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)], filters=[_text],
                               render_kw={"rows": 3})
     scope = RadioField("How many", default=DocumentScope.PER_APPLICATION.value, choices=[
         SelectChoice(DocumentScope.PER_APPLICATION.value, "One per application"),

@@ -3,9 +3,13 @@ fields every domain uses."""
 
 from __future__ import annotations
 
-from flask import g
+import math
+
+from flask import g, request
 from flask_wtf import FlaskForm
 from wtforms import StringField
+from wtforms import validators
+from wtforms.validators import StopValidation
 
 from grants.core.money import format_money, parse_money
 
@@ -23,6 +27,32 @@ class BaseForm(FlaskForm):
         if self.meta.csrf and "csrf_token" in self.errors:
             self.form_errors.append(CSRF_MESSAGE)
         return ok
+
+
+class OneFile:
+    """A file field that takes one file refuses a post with several: only the first would be
+    kept, and the others dropped without a word."""
+
+    message = "Choose one file: this form uploads a single file at a time."
+
+    def __call__(self, form, field):
+        if len([upload for upload in request.files.getlist(field.name) if upload.filename]) > 1:
+            raise StopValidation(self.message)
+
+
+class NumberRange(validators.NumberRange):
+    """WTForms' NumberRange, for any whole number typed: its NaN check turns an integer past
+    a float's range (400 nines) into an OverflowError, a 500. Such a number is out of range."""
+
+    def __call__(self, form, field):
+        try:
+            return super().__call__(form, field)
+        except OverflowError:
+            typed, field.data = field.data, math.inf if field.data > 0 else -math.inf
+            try:
+                return super().__call__(form, field)
+            finally:
+                field.data = typed
 
 
 class MoneyField(StringField):

@@ -8,11 +8,24 @@ from urllib.parse import urlsplit
 
 import flask
 from flask import abort, request, url_for
+from werkzeug.routing import IntegerConverter
 from werkzeug.utils import cached_property
 from flask_login import current_user
 
 from grants.core.errors import DomainError
 from grants.extensions import db
+
+
+# The largest id a row can have: the ids are PostgreSQL integers (SQLite's are 64-bit).
+MAX_ROW_ID = 2**31 - 1
+
+
+class RowIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: a number above MAX_ROW_ID names no row, so the URL is not
+    found (404), instead of reaching the database, where it overflows the driver (a 500)."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=MAX_ROW_ID, signed=False):  # noqa: A002 - werkzeug's names
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def load_or_404(model, object_id):

@@ -15,9 +15,9 @@ from wtforms import (
     TextAreaField,
     TimeField,
 )
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
-from grants.core.forms import BaseForm, MoneyField
+from grants.core.forms import BaseForm, MoneyField, NumberRange
 from grants.core.timezones import local_instant
 
 SUB_PANEL_HELP = "For example Academic or Community. Leave it empty for a single panel."

@@ -38,8 +38,9 @@ class ReviewForm(BaseForm):
             scores={c.id: self[f"score_{c.id}"].data for c in self.criteria},
             comments={c.id: self[f"comment_{c.id}"].data or "" for c in self.criteria},
             strengths=self.strengths.data or "", weaknesses=self.weaknesses.data or "",
-            recommendation=Recommendation(self.recommendation.data) if self.recommendation.data else None,
-            confidence=Confidence(self.confidence.data) if self.confidence.data else None)
+            # Optional() lets blanks past the choice check: "   " is no answer, not an unknown one.
+            recommendation=Recommendation(self.recommendation.data) if _answer(self.recommendation) else None,
+            confidence=Confidence(self.confidence.data) if _answer(self.confidence) else None)
 
     def mark_incomplete(self, unscored: list[str], needs_recommendation: bool, needs_confidence: bool = False) -> None:
         """Put what a refused submission lacked on the fields themselves, not only in the message
@@ -81,3 +82,7 @@ def review_form_class(criteria) -> type[ReviewForm]:
         setattr(Form, f"comment_{criterion.id}", TextAreaField(
             f"Comment on {criterion.name}", validators=[Length(max=5000)], render_kw={"rows": 4}))
     return Form
+
+
+def _answer(field) -> bool:
+    return bool((field.data or "").strip())

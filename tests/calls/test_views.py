@@ -215,6 +215,19 @@ def test_edit_call_refuses_a_form_saved_over_someone_elses_change(client, login,
     assert fresh(call).summary == "My summary"
 
 
+def test_edit_rules_refuses_a_number_past_a_floats_range_with_the_range(client, login, make_call, officer):
+    # 400 nines overflowed WTForms' NumberRange (its NaN check): a 500.
+    call = make_call()
+    login(officer)
+    response = client.post(f"/manage/calls/{call.id}/rules", data={
+        "version": call.version, "lead_kinds": ["member_institution"], "min_partners": "9" * 400,
+        "min_community_share_percent": "-" + "9" * 400})
+    assert response.status_code == 400
+    assert "Number must be between 0 and 50." in _page(response)
+    assert "Number must be between 0 and 100." in _page(response)
+    assert 'value="' + "9" * 400 + '"' in _page(response)
+
+
 def test_edit_rules_of_a_published_call_refuses_tightening(client, login, make_call, officer):
     call = make_call(publish=True)
     login(officer)
@@ -247,6 +260,17 @@ def test_new_item_keeps_what_was_typed_when_refused(client, login, make_call, of
     page = _page(response)
     assert response.status_code == 400
     assert "would add up to 130%" in page and 'value="Typed milestone"' in page
+
+
+def test_edit_item_posted_without_its_help_text_saves_it_empty(client, login, make_call, officer):
+    # A post that leaves the field out (not empty: absent) once stored None: a 503 on NOT NULL.
+    call = make_call()
+    document = call.documents[0]
+    login(officer)
+    response = client.post(f"/manage/calls/{call.id}/documents/{document.id}", data={
+        "name": "Letter of support", "scope": document.scope.value, "is_required": "y"})
+    assert response.status_code == 302
+    assert (fresh(document).name, fresh(document).help_text) == ("Letter of support", "")
 
 
 def test_unknown_section_is_404(client, login, make_call, officer):

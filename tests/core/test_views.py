@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from grants.core.errors import StorageUnavailable
 from tests.core.test_security_headers import assert_security_headers
 
@@ -30,6 +32,15 @@ def test_favicon_is_served_where_browsers_ask_for_it(client):
 
 def test_missing_page_is_friendly(client):
     response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("row_id", [2**31, 2**63, 10**30])
+def test_an_id_larger_than_any_row_is_not_found(client, login, make_user, row_id):
+    # 2**63 overflowed SQLite's driver (500); above 2**31 - 1 PostgreSQL refused the query (503).
+    login(make_user())
+    response = client.get(f"/applications/{row_id}")
     assert response.status_code == 404
     assert "Page not found" in response.get_data(as_text=True)
 

@@ -18,7 +18,7 @@ from grants.audit.models import AuditEvent
 from grants.core.types import utcnow
 from grants.extensions import db
 from grants.reviews.enums import AssignmentStatus, Confidence, Recommendation
-from grants.reviews.models import ReviewAssignment
+from grants.reviews.models import Review, ReviewAssignment
 from tests.applications.fixtures import PDF, make_applicant, make_call
 from tests.conftest import fresh
 from tests.reviews.fixtures import assign, make_in_review_application
@@ -524,3 +524,13 @@ def test_what_if_moves_the_line_without_deciding_anything(client, login, officer
         response = client.get(f"/manage/calls/{call.id}/ranking?fund_top={bad}&reserve={bad}")
         assert response.status_code == 200, bad
         assert 'id="what-if-result"' not in response.get_data(as_text=True), bad
+
+
+def test_a_draft_with_blank_recommendation_and_confidence_saves_them_as_unanswered(
+        client, login, assignment, reviewer, call):
+    # "   " passed Optional() and then failed Recommendation("   "): a 500.
+    login(reviewer)
+    response = client.post(_url(assignment, "review"), data=_form(call, recommendation="   ", confidence=" "))
+    assert response.status_code == 302
+    review = db.session.scalars(select(Review).where(Review.assignment_id == assignment.id)).one()
+    assert (review.recommendation, review.confidence) == (None, None)

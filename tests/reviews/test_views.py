@@ -567,3 +567,15 @@ def test_review_setup_lists_the_pool_in_constant_statements(app, client, login, 
             event.remove(db.engine, "before_cursor_execute", counter)
         counts.append(count)
     assert counts[0] == counts[1], f"review set-up: {counts[0]} statements, then {counts[1]} with a larger pool"
+
+def test_update_panel_member_refused_by_a_rule_says_why(client, login, world):
+    # The rule's message (a form-level error) once broke the page that shows it: a 500.
+    assign(world.application, world.academic, attested=False)
+    db.session.commit()
+    login(world.officer)
+
+    response = client.post(f"/manage/panel-members/{member_of(world, world.academic).id}",
+                           data={"sub_panel": "Clinical", "workload_cap": "0"})
+
+    assert response.status_code == 400
+    assert "already has 1 assignments on this call; the cap cannot be lower" in text(response)
