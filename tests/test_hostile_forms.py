@@ -122,6 +122,9 @@ OVERRIDES: dict[str, Target] = {
     "accounts.reset_password": Target("anonymous"),
     "applications.accept_invitation": Target("partner_collaborator"),
     "reviews.accept_panel_invitation": Target("reviewer"),
+    # Invitations answered from the home page: the matrix's are addressed to these two.
+    "reviews.open_panel_invitation": Target("pending_reviewer"),
+    "applications.open_invitation": Target("other_organisation"),
 }
 
 
@@ -148,6 +151,10 @@ WITHOUT_PAGE = {
     "awards.mark_payment_paid", "awards.release", "awards.release_payment", "awards.report_sign_off",
     "awards.request_milestone_revision", "calls.archive_call", "calls.move_item", "checkins.check_in",
     "reviews.confirm_proposal", "reviews.mark_stipend_paid", "reviews.undo_stipend_paid", "reviews.waive_conflict",
+    # The world's call has no outcome metrics and no report fell short of a target; its open
+    # invitation is addressed to someone who may not accept it.
+    "awards.set_milestone_targets", "awards.submit_revised_plan", "awards.accept_revised_plan",
+    "awards.return_revised_plan", "applications.open_invitation",
 }
 TARGETS: dict[str, Target] = {endpoint: OVERRIDES.get(endpoint) or Target(_matrix_actor(endpoint))
                               for endpoint in POST_ENDPOINTS if endpoint in OVERRIDES or endpoint in MATRIX}
