@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from grants.core.forms import BaseForm as FlaskForm, OneFile
@@ -26,6 +27,11 @@ KIND_CHOICES = [SelectChoice(kind.value, kind.label) for kind in OrganisationKin
 ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
 
 
+def _kind_choices():
+    # Per form, so the kinds' names are in the reader's language (registration is in Spanish too).
+    return [SelectChoice(kind.value, kind.label) for kind in OrganisationKind]
+
+
 class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
@@ -40,45 +46,47 @@ class LoginForm(FlaskForm):
 
 class NewPasswordMixin:
     password = PasswordField(
-        "New password",
-        validators=[DataRequired("Choose a new password."),
+        _l("New password"),
+        validators=[DataRequired(_l("Choose a new password.")),
                     Length(min=MIN_PASSWORD_LENGTH, max=200,
-                           message=f"Choose a password of {MIN_PASSWORD_LENGTH} to 200 characters.")],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A passphrase of a few words works well.",
+                           message=_l("Choose a password of %(min)s to 200 characters.", min=MIN_PASSWORD_LENGTH))],
+        description=_l("At least %(min)s characters. A passphrase of a few words works well.", min=MIN_PASSWORD_LENGTH),
         render_kw={"autocomplete": "new-password"},
     )
-    confirm = PasswordField("Repeat the new password",
-                            validators=[DataRequired("Type the new password again."), EqualTo("password", "The two passwords differ. Type your password "
-                                                                                  "again in both password fields.")],
+    confirm = PasswordField(_l("Repeat the new password"),
+                            validators=[DataRequired(_l("Type the new password again.")),
+                                        EqualTo("password", _l("The two passwords differ. Type your password "
+                                                               "again in both password fields."))],
                             render_kw={"autocomplete": "new-password"})
 
 
 class OrganisationFieldsMixin:
-    name = StringField("Organisation name", validators=[Optional(), Length(max=200)])
-    kind = SelectField("Kind of organisation", choices=KIND_CHOICES, default=OrganisationKind.COMMUNITY_NONPROFIT.value)
-    city = StringField("City", validators=[Optional(), Length(max=120)])
-    region = StringField("State or region", validators=[Optional(), Length(max=120)])
-    country = StringField("Country (two-letter code)", default="US", validators=[Optional(), Length(min=2, max=2)])
-    ein = StringField("EIN (US tax ID)", validators=[Optional(), Length(max=20)])
-    uei = StringField("UEI (Unique Entity ID)", validators=[Optional(), Length(max=12)])
-    website = StringField("Website", validators=[Optional(), URL(), Length(max=300)])
+    name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
+    kind = SelectField(_l("Kind of organisation"), choices=_kind_choices,
+                       default=OrganisationKind.COMMUNITY_NONPROFIT.value)
+    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
+    region = StringField(_l("State or region"), validators=[Optional(), Length(max=120)])
+    country = StringField(_l("Country (two-letter code)"), default="US", validators=[Optional(), Length(min=2, max=2)])
+    ein = StringField(_l("EIN (US tax ID)"), validators=[Optional(), Length(max=20)])
+    uei = StringField(_l("UEI (Unique Entity ID)"), validators=[Optional(), Length(max=12)])
+    website = StringField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
 
 
 class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
-    full_name = StringField("Full name", validators=[DataRequired("Give your full name."), Length(max=200)],
+    full_name = StringField(_l("Full name"), validators=[DataRequired(_l("Give your full name.")), Length(max=200)],
                             render_kw={"autocomplete": "name"})
-    email = EmailField("Work e-mail", validators=[DataRequired("Give your work e-mail address."),
-                                                  Email("Give a valid e-mail address, like name@example.org."),
-                                                  Length(max=254)],
+    email = EmailField(_l("Work e-mail"), validators=[DataRequired(_l("Give your work e-mail address.")),
+                                                      Email(_l("Give a valid e-mail address, like name@example.org.")),
+                                                      Length(max=254)],
                        render_kw={"autocomplete": "email"})
     password = NewPasswordMixin.password
     organisation_choice = RadioField(
-        "Your organisation",
-        choices=[SelectChoice("existing", "It is already registered"),
-                 SelectChoice("new", "Propose a new organisation")],
+        _l("Your organisation"),
+        choices=[SelectChoice("existing", _l("It is already registered")),
+                 SelectChoice("new", _l("Propose a new organisation"))],
         default="existing",
     )
-    organisation_id = SelectField("Registered organisation", coerce=int, validate_choice=False,
+    organisation_id = SelectField(_l("Registered organisation"), coerce=int, validate_choice=False,
                                   validators=[Optional()])
 
     def validate(self, extra_validators=None) -> bool:
@@ -93,16 +101,16 @@ class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
                 self[name].errors.append(message)
                 ok = False
         if self.organisation_choice.data == "existing" and not self.organisation_id.data:
-            self.organisation_id.errors.append("Choose your organisation, or propose a new one.")
+            self.organisation_id.errors.append(_("Choose your organisation, or propose a new one."))
             ok = False
         if self.organisation_choice.data == "new" and not (self.name.data or "").strip():
-            self.name.errors.append("Give the name of the organisation you propose.")
+            self.name.errors.append(_("Give the name of the organisation you propose."))
             ok = False
         return ok
 
 
 class ForgotPasswordForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)],
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)],
                        render_kw={"autocomplete": "email"})
 
 
@@ -111,7 +119,7 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 
 
 class ChangePasswordForm(NewPasswordMixin, FlaskForm):
-    current_password = PasswordField("Current password", validators=[DataRequired()],
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()],
                                      render_kw={"autocomplete": "current-password"})
 
 

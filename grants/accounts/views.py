@@ -80,7 +80,7 @@ def logout():
         db.session.commit()
         logout_user()
         session.clear()
-        flash("You are logged out.", "success")
+        flash(gettext("You are logged out."), "success")
     return redirect(url_for("core.home"))
 
 
@@ -159,7 +159,7 @@ def reset_password(token: str):
             return render_template("accounts/reset_password.html", form=form), 400
         db.session.commit()
         logout_user()
-        flash("Your password is changed. Log in with the new one.", "success")
+        flash(gettext("Your password is changed. Log in with the new one."), "success")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/reset_password.html", form=form)
 
@@ -181,7 +181,7 @@ def account():
         db.session.commit()
         # This browser keeps working under the new token; every other session has ended.
         login_user(user)
-        flash("Your password is changed. You were logged out everywhere else.", "success")
+        flash(gettext("Your password is changed. You were logged out everywhere else."), "success")
         return redirect(url_for("accounts.account"))
     return render_template("accounts/account.html", form=form), 400 if form.errors else 200
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -140,8 +141,11 @@ def upload_document(application_id: int, call_document_id: int):
             application, editor=_me(), expected_version=_version(form), call_document=call_document,
             partner=partner, stream=upload.stream, filename=upload.filename))
         if status is None:
-            where = f" for {partner.organisation.name}" if partner else ""
-            flash(f"“{clean_filename(upload.filename)}” is stored as {call_document.name}{where}.", "success")
+            filename = clean_filename(upload.filename)
+            flash(_("“%(filename)s” is stored as %(document)s for %(partner)s.", filename=filename,
+                    document=call_document.name, partner=partner.organisation.name) if partner
+                  else _("“%(filename)s” is stored as %(document)s.", filename=filename, document=call_document.name),
+                  "success")
             return redirect(url_for("applications.documents", application_id=application.id))
         if status == 409:
             form.form_errors[:] = [DOCUMENT_STALE_MESSAGE]
@@ -196,8 +200,8 @@ def collaborators(application_id: int):
             status = _act(form, lambda: services.invite_collaborator(
                 application, email=form.email.data, role=role, invited_by=_me()))
             if status is None:
-                flash(f"An invitation is on its way to {form.email.data.strip().lower()} "
-                      f"({role.label.lower()}). The link in it works once.", "success")
+                flash(_("An invitation is on its way to %(email)s (%(role)s). The link in it works once.",
+                        email=form.email.data.strip().lower(), role=role.label.lower()), "success")
                 return redirect(url_for("applications.collaborators", application_id=application.id))
     return _render_section("applications/collaborators.html", application, status, form=form,
                            can_manage=can_manage, partner_contacts=_partner_contacts(application))
@@ -213,8 +217,9 @@ def revoke_collaborator(application_id: int, collaborator_id: int):
         was_active = collaborator.is_active
         services.revoke_collaborator(collaborator, revoked_by=_me())
         db.session.commit()
-        flash(f"{collaborator.email} no longer has access to this application." if was_active
-              else f"The invitation to {collaborator.email} is withdrawn; its link no longer works.", "success")
+        flash(_("%(email)s no longer has access to this application.", email=collaborator.email) if was_active
+              else _("The invitation to %(email)s is withdrawn; its link no longer works.", email=collaborator.email),
+              "success")
     return redirect(url_for("applications.collaborators", application_id=application.id))
 
 
@@ -250,7 +255,7 @@ def _invitation_page(collaborator: Collaborator | None):
         application_id = collaborator.application_id
         status = _act(form, lambda: services.accept_collaborator_invitation(collaborator, user=_me()))
         if status is None:
-            flash("You have joined the application.", "success")
+            flash(_("You have joined the application."), "success")
             return redirect(url_for("applications.application_detail", application_id=application_id))
     return render_template("applications/invitation.html", collaborator=collaborator, form=form,
                            show_details=show_details), status
@@ -269,7 +274,8 @@ def partner_sign_off(application_id: int, partner_id: int):
         status = _act(form, lambda: services.sign_off_partner(
             partner, user=_me(), expected_version=request.form.get("version", type=int)))
         if status is None:
-            flash(f"Thank you. {partner.organisation.name}'s partnership and budget share are confirmed.", "success")
+            flash(_("Thank you. %(name)s's partnership and budget share are confirmed.", name=partner.organisation.name),
+                  "success")
             return redirect(url_for("applications.partner_sign_off", application_id=application.id,
                                     partner_id=partner.id))
     lines = [line for line in application.budget_lines if line.partner_id == partner.id]

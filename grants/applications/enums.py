@@ -18,7 +18,9 @@ class ApplicationStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return {"draft": _("Draft"), "submitted": _("Submitted"), "withdrawn": _("Withdrawn"),
+                "screened_out": _("Screened out"), "in_review": _("In review"), "awarded": _("Awarded"),
+                "declined": _("Declined")}[self.value]
 
 
 # draft → submitted → (withdrawn | screened out | in review) → (awarded | declined)
@@ -45,9 +47,9 @@ class BudgetCategory(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"personnel": "Personnel", "fringe": "Fringe benefits", "travel": "Travel",
-                "supplies": "Supplies", "contractual": "Contractual / subaward", "other": "Other",
-                "indirect": "Indirect costs"}[self.value]
+        return {"personnel": _("Personnel"), "fringe": _("Fringe benefits"), "travel": _("Travel"),
+                "supplies": _("Supplies"), "contractual": _("Contractual / subaward"), "other": _("Other"),
+                "indirect": _("Indirect costs")}[self.value]
 
 
 class CollaboratorRole(enum.Enum):
@@ -69,8 +71,8 @@ class TaskStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"not_started": "Not yet started", "in_progress": "In progress", "completed": "Completed",
-                "cannot_start": "Cannot start yet"}[self.value]
+        return {"not_started": _("Not yet started"), "in_progress": _("In progress"), "completed": _("Completed"),
+                "cannot_start": _("Cannot start yet")}[self.value]
 
     @property
     def tone(self) -> str:

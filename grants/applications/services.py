@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -361,8 +363,8 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
     """Every rule of the call, checked against the application as it is now."""
     call = application.call
     items = [
-        ChecklistItem("overview", "Project title and summary", bool(application.title and application.summary.strip()),
-                      "" if application.summary.strip() else "Write a summary of the project."),
+        ChecklistItem("overview", _("Project title and summary"), bool(application.title and application.summary.strip()),
+                      "" if application.summary.strip() else _("Write a summary of the project.")),
     ]
     if call.allowed_lead_kinds:
         items.append(ChecklistItem(
@@ -374,9 +376,10 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
         words = answer.word_count if answer else 0
         over = bool(question.word_limit and words > question.word_limit)
         missing = question.is_required and words == 0
-        detail = ("Not answered yet." if missing else
-                  f"{words} words; the limit is {question.word_limit}." if over else "")
-        items.append(ChecklistItem("answers", f"Answer: {question.prompt[:80]}", not missing and not over, detail))
+        detail = (_("Not answered yet.") if missing else
+                  _("%(words)s words; the limit is %(limit)s.", words=words, limit=question.word_limit) if over else "")
+        items.append(ChecklistItem("answers", _("Answer: %(question)s", question=question.prompt[:80]),
+                                   not missing and not over, detail))
     if call.min_partners:
         kinds = call.allowed_partner_kinds
         counted = [p for p in application.partners if not kinds or p.organisation.kind in kinds]
@@ -385,7 +388,7 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
         items.append(ChecklistItem("partners", label, len(counted) >= call.min_partners,
                                    f"{len(counted)} so far."))
     requested = application.requested_cents
-    items.append(ChecklistItem("budget", "A budget", requested > 0, "" if requested else "Add budget lines."))
+    items.append(ChecklistItem("budget", _("A budget"), requested > 0, "" if requested else _("Add budget lines.")))
     if requested and call.award_ceiling_cents is not None:
         within = (call.award_floor_cents or 0) <= requested <= call.award_ceiling_cents
         items.append(ChecklistItem(
@@ -412,8 +415,9 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
     if call.requires_partner_signoff:
         for partner in application.partners:
             items.append(ChecklistItem(
-                "sign_off", f"Sign-off by {partner.organisation.name}", partner.is_signed_off,
-                "" if partner.is_signed_off else f"Waiting for {partner.contact_name} ({partner.contact_email}).",
+                "sign_off", _("Sign-off by %(name)s", name=partner.organisation.name), partner.is_signed_off,
+                "" if partner.is_signed_off else _("Waiting for %(name)s (%(email)s).", name=partner.contact_name,
+                                                   email=partner.contact_email),
                 partner_id=partner.id))
     return items
 
@@ -437,7 +441,7 @@ class Task:
     missing: tuple[ChecklistItem, ...] = ()
 
 
-LEAD = "The lead organisation"
+LEAD = _l("The lead organisation")
 
 
 def _status(items: list[ChecklistItem], started: bool) -> TaskStatus:
@@ -466,28 +470,28 @@ def task_list(application: Application, now: datetime | None = None) -> list[Tas
                     partner.id if partner is not None else None, tuple(i for i in section_items if not i.done))
 
     answered = any(answer.text.strip() for answer in application.answers)
-    tasks = [task("overview", "Project title and summary", of("overview"), bool(application.summary.strip()))]
+    tasks = [task("overview", _("Project title and summary"), of("overview"), bool(application.summary.strip()))]
     if call.questions:
-        tasks.append(task("answers", "Answers to the call's questions", of("answers"), answered))
-    tasks.append(task("partners", "Partners", of("partners"), bool(application.partners)))
-    tasks.append(task("budget", "Budget", of("budget"), bool(application.budget_lines)))
+        tasks.append(task("answers", _("Answers to the call's questions"), of("answers"), answered))
+    tasks.append(task("partners", _("Partners"), of("partners"), bool(application.partners)))
+    tasks.append(task("budget", _("Budget"), of("budget"), bool(application.budget_lines)))
     lead_documents = [d for d in call.documents if d.scope is not DocumentScope.PER_PARTNER]
     if lead_documents:
         uploaded = any(application.current_document(d.id, None) for d in lead_documents)
-        tasks.append(task("documents", "Documents", of("documents"), uploaded))
+        tasks.append(task("documents", _("Documents"), of("documents"), uploaded))
     partner_documents = [d for d in call.documents if d.scope is DocumentScope.PER_PARTNER]
     for partner in application.partners:
         name = partner.organisation.name
         if partner_documents:
             uploaded = any(application.current_document(d.id, partner.id) for d in partner_documents)
-            tasks.append(task("documents", f"Documents from {name}", of("documents", partner.id), uploaded,
+            tasks.append(task("documents", _("Documents from %(name)s", name=name), of("documents", partner.id), uploaded,
                               owner=name, partner=partner))
         if call.requires_partner_signoff:
-            tasks.append(task("sign_off", f"Sign-off by {name}", of("sign_off", partner.id), partner.is_signed_off,
+            tasks.append(task("sign_off", _("Sign-off by %(name)s", name=name), of("sign_off", partner.id), partner.is_signed_off,
                               owner=name, partner=partner,
                               status=None if application.budget_lines else TaskStatus.CANNOT_START))
     missing = [item for item in items if not item.done]
-    tasks.append(Task("submit", "Check your answers and submit", TaskStatus.CANNOT_START if missing
+    tasks.append(Task("submit", _("Check your answers and submit"), TaskStatus.CANNOT_START if missing
                       else TaskStatus.NOT_STARTED, LEAD, None, tuple(missing)))
     return tasks
 
@@ -550,17 +554,20 @@ def what_happens_next(application: Application) -> list[NextStep]:
     settings = getattr(call, "review_settings", None)
     review_closes = getattr(settings, "review_closes_at", None)
     steps = [
-        NextStep("The program team checks that the application meets the call's rules. If it does not, you are "
-                 "told why by e-mail.", f"After the call closes on {format_instant(call.closes_at, zone)}"),
-        NextStep("Reviewers, among them community members, score eligible applications against the call's "
-                 "published rubric. They never see your contact details.",
-                 f"Until {format_instant(review_closes, zone)}" if review_closes else "After the checks"),
-        NextStep("Decisions are released to every applicant of the call at the same time, by e-mail and on "
-                 "this site. An award comes with its terms for you to accept.", "After the review"),
+        NextStep(_("The program team checks that the application meets the call's rules. If it does not, you are "
+                   "told why by e-mail."),
+                 _("After the call closes on %(when)s", when=format_instant(call.closes_at, zone))),
+        NextStep(_("Reviewers, among them community members, score eligible applications against the call's "
+                   "published rubric. They never see your contact details."),
+                 _("Until %(when)s", when=format_instant(review_closes, zone)) if review_closes
+                 else _("After the checks")),
+        NextStep(_("Decisions are released to every applicant of the call at the same time, by e-mail and on "
+                   "this site. An award comes with its terms for you to accept."), _("After the review")),
     ]
     if application.status is ApplicationStatus.SUBMITTED and call.is_open():
-        steps.insert(0, NextStep("You may still withdraw the application from its page, for example to correct "
-                                 "it and submit a new one.", f"Until {format_instant(call.closes_at, zone)}"))
+        steps.insert(0, NextStep(_("You may still withdraw the application from its page, for example to correct "
+                                   "it and submit a new one."),
+                                 _("Until %(when)s", when=format_instant(call.closes_at, zone))))
     return steps
 
 

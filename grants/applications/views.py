@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -136,7 +137,7 @@ def start_application(call_id: int):
             form.form_errors.append(exc.message)
         else:
             db.session.commit()
-            flash("Your application is started. Work through the tasks below; each says what it still needs.",
+            flash(_("Your application is started. Work through the tasks below; each says what it still needs."),
                   "success")
             return redirect(url_for("applications.application_detail", application_id=application.id))
     return render_template("applications/start.html", call=call, form=form), 400 if form.errors else 200
@@ -215,7 +216,7 @@ def edit_overview(application_id: int):
     if form.validate_on_submit() and save_or_explain(application, form, lambda: services.update_overview(
             application, editor=_me(), expected_version=_version(form), title=form.title.data,
             summary=form.summary.data)):
-        flash("Overview saved.", "success")
+        flash(_("Overview saved."), "success")
         return redirect(_saved_to(application, "applications.application_detail"))
     return _render_section("applications/overview.html", application, _failed_status(form), form=form)
 
@@ -247,7 +248,7 @@ def edit_answers(application_id: int):
         texts = {q.id: form[f"answer_{q.id}"].data or "" for q in application.call.questions}
         if save_or_explain(application, form, lambda: services.save_answers(
                 application, editor=_me(), expected_version=_version(form), texts=texts)):
-            flash("Answers saved.", "success")
+            flash(_("Answers saved."), "success")
             return redirect(_saved_to(application, "applications.application_detail"))
         for question_id, problem in services.word_limit_problems(application, texts).items():
             form[f"answer_{question_id}"].errors = [problem]
@@ -310,7 +311,7 @@ def partners(application_id: int):
                     application, editor=_me(), expected_version=_version(form), organisation=existing,
                     new_organisation=new, contact_user=_contact_user(form), contact_name=form.contact_name.data,
                     contact_email=form.contact_email.data, role_in_project=form.role_in_project.data)):
-                flash("Partner added.", "success")
+                flash(_("Partner added."), "success")
                 return redirect(url_for("applications.partners", application_id=application.id))
     status = _failed_status(form)
     return _render_section("applications/partners.html", application, status, form=form, action_form=ActionForm())
@@ -337,7 +338,7 @@ def edit_partner(application_id: int, partner_id: int):
             partner, editor=_me(), expected_version=_version(form), contact_user=_contact_user(form),
             contact_name=form.contact_name.data, contact_email=form.contact_email.data,
             role_in_project=form.role_in_project.data)):
-        flash("Partner saved.", "success")
+        flash(_("Partner saved."), "success")
         return redirect(_saved_to(application, "applications.partners"))
     status = _failed_status(form)
     return _render_section("applications/partner_edit.html", application, status, form=form, partner=partner)
@@ -357,7 +358,7 @@ def remove_partner(application_id: int, partner_id: int):
 
 def _budget_form(application: Application, line: BudgetLine | None = None) -> BudgetLineForm:
     form = BudgetLineForm(obj=line if request.method == "GET" and line else None)
-    form.partner_id.choices = [SelectChoice(0, "Lead organisation")] + [
+    form.partner_id.choices = [SelectChoice(0, _("Lead organisation"))] + [
         SelectChoice(p.id, p.organisation.name) for p in application.partners]
     if request.method == "GET":
         form.version.data = application.version
@@ -380,7 +381,7 @@ def budget(application_id: int):
                 application, editor=_me(), expected_version=_version(form),
                 category=BudgetCategory(form.category.data), description=form.description.data,
                 amount_cents=form.amount.data, partner_id=form.partner_id.data or None)):
-            flash("Budget line added.", "success")
+            flash(_("Budget line added."), "success")
             return redirect(url_for("applications.budget", application_id=application.id))
     status = _failed_status(form)
     return _render_section("applications/budget.html", application, status, form=form, action_form=ActionForm(),
@@ -398,7 +399,7 @@ def edit_budget_line(application_id: int, line_id: int):
             line, editor=_me(), expected_version=_version(form), category=BudgetCategory(form.category.data),
             description=form.description.data, amount_cents=form.amount.data,
             partner_id=form.partner_id.data or None)):
-        flash("Budget line saved.", "success")
+        flash(_("Budget line saved."), "success")
         return redirect(_saved_to(application, "applications.budget"))
     status = _failed_status(form)
     return _render_section("applications/budget_line_edit.html", application, status, form=form, line=line)
@@ -487,6 +488,6 @@ def discard_application(application_id: int):
     if form.validate_on_submit():
         title = application.title
         if save_or_explain(application, form, lambda: services.discard_application(application, discarded_by=_me())):
-            flash(f"The draft “{title}” is discarded.", "success")
+            flash(_("The draft “%(title)s” is discarded.", title=title), "success")
             return redirect(url_for("applications.my_applications"))
     return _render_section("applications/discard.html", application, _failed_status(form), form=form)

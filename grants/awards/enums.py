@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import pgettext
+
 
 class DecisionOutcome(enum.Enum):
     AWARD = "award"
@@ -24,7 +26,11 @@ class AwardStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        # "award": the Spanish agrees with "la subvención", and a declined award is one the
+        # applicant turned down, not a declined application.
+        return {"offered": pgettext("award", "Offered"), "accepted": pgettext("award", "Accepted"),
+                "active": pgettext("award", "Active"), "completed": pgettext("award", "Completed"),
+                "terminated": pgettext("award", "Terminated"), "declined": pgettext("award", "Declined")}[self.value]
 
 
 # offered → accepted → active → (completed | terminated); offered → declined.
