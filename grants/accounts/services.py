@@ -10,6 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -174,7 +175,7 @@ def approve_registration(user: User, *, approved_by: User) -> None:
         approve_organisation(user.organisation, approved_by=approved_by)
     apply_transition(user, UserStatus.ACTIVE, USER_TRANSITIONS, actor=approved_by, action="user.approved")
     queue_email(recipient=user.email, recipient_user=user, kind="registration_approved",
-                subject="Your Partnership Grants account is ready", template="registration_approved",
+                subject=_l("Your Partnership Grants account is ready"), template="registration_approved",
                 user=user, link=external_url("accounts.login"))
 
 
@@ -190,7 +191,7 @@ def reject_registration(user: User, *, rejected_by: User, reason: str) -> None:
         apply_transition(organisation, OrganisationStatus.REJECTED, ORGANISATION_TRANSITIONS,
                          actor=rejected_by, action="organisation.rejected", details={"reason": reason})
     queue_email(recipient=user.email, recipient_user=user, kind="registration_rejected",
-                subject="Your Partnership Grants registration", template="registration_rejected",
+                subject=_l("Your Partnership Grants registration"), template="registration_rejected",
                 user=user, reason=reason)
 
 
@@ -369,7 +370,7 @@ def request_password_reset(email: str) -> None:
                                       expires_at=utcnow() + timedelta(minutes=ttl)))
     record_event("auth.password_reset_requested", actor=user, target=user)
     queue_email(recipient=user.email, recipient_user=user, kind="password_reset",
-                subject="Reset your Partnership Grants password", template="password_reset",
+                subject=_l("Reset your Partnership Grants password"), template="password_reset",
                 user=user, ttl=ttl, link=external_url("accounts.reset_password", token=token))
 
 

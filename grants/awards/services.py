@@ -581,7 +581,7 @@ def amend_award(award: Award, *, officer, new_amount_cents: int, new_end_on: dat
         "payments": {"from": before, "to": _payments_snapshot(award)}})
     for person in people_to_tell(award.application):
         queue_email(recipient=person.email, recipient_user=person, kind="award_amended",
-                    subject=f"Your award was amended: {award.application.reference_number}", template="award_amended",
+                    subject=_l("Your award was amended: %(reference)s", reference=award.application.reference_number), template="award_amended",
                     user=person, award=award, amendment=amendment, application=award.application,
                     link=external_url("awards.award_detail", award_id=award.id))
     return amendment

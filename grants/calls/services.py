@@ -28,6 +28,7 @@ from enum import Enum
 from typing import Any
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from grants.accounts.enums import OrganisationKind
@@ -392,7 +393,7 @@ def _announce_extension(call: Call, old: datetime, new: datetime, *, changed_by)
                  details={"from": old.isoformat(), "to": new.isoformat(), "notified": len(recipients)})
     for user in recipients:
         queue_email(recipient=user.email, recipient_user=user, kind="call_deadline_extended",
-                    subject=f"Deadline extended: {call.title}", template="call_deadline_extended",
+                    subject=_l("Deadline extended: %(title)s", title=call.title), template="call_deadline_extended",
                     user=user, call=call, old_deadline=old_deadline, new_deadline=new_deadline,
                     link=external_url("calls.call_detail", call_id=call.id))
 

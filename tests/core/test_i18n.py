@@ -197,3 +197,50 @@ def _lazy_subject():
 class _Stub:
     def __init__(self, **fields):
         self.__dict__.update(fields)
+
+
+def _email_context():
+    """What the applicant-facing e-mails read, as plain values (the services pass models)."""
+    from datetime import UTC, date, datetime
+    from types import SimpleNamespace as NS
+
+    application = NS(title="Salud Juntos", reference_number="PG-2026-0001",
+                     lead_organisation=NS(name="Clínica Norte"), requested_cents=9_000_000,
+                     submitted_at=datetime(2027, 2, 1, 15, 0, tzinfo=UTC),
+                     call=NS(text_in=lambda field: "Convocatoria", time_zone="America/Chicago"))
+    payment = NS(amount_cents=500_000, hold=None, shortfall_justification=None, hold_reason=None,
+                 milestone=NS(name="Kick-off"))
+    milestone = NS(name="Kick-off", due_on=date(2027, 3, 1), payment=payment, is_final=False)
+    return dict(
+        user=NS(full_name="Ana Reyes", organisation=NS(name="Clínica Norte")), link="https://example.org/x",
+        application=application, award=NS(application=application), milestone=milestone, payment=payment,
+        amendment=NS(old_amount_cents=1, new_amount_cents=2, old_end_on=date(2027, 1, 1),
+                     new_end_on=date(2027, 6, 1), reason="Más tiempo"),
+        call=NS(text_in=lambda field: "Convocatoria"), old_deadline="A", new_deadline="B",
+        overdue=False, days_left=3, ttl=60, reason="Falta un dato", accepted=True,
+        report=NS(version=2, officer_comments="Bien"),
+        partner=NS(contact_name="Luis", organisation=NS(name="Vecinos Unidos")),
+    )
+
+
+# The e-mails an applicant, partner or grantee receives (reviewers' and officers' stay English).
+APPLICANT_EMAILS = ["award_amended", "call_deadline_extended", "milestone_reminder", "password_reset",
+                    "payment_released", "registration_approved", "registration_rejected", "report_decided",
+                    "report_sign_off_requested", "application_submitted", "decision_decline"]
+
+
+@pytest.mark.parametrize("template", APPLICANT_EMAILS)
+def test_an_applicants_email_has_no_english_line_left_in_spanish(app, template):
+    from flask import render_template
+    from flask_babel import force_locale
+
+    context = _email_context()
+    with app.test_request_context("/"):
+        english = render_template(f"email/{template}.txt", **context).splitlines()
+        with force_locale("es"):
+            spanish = render_template(f"email/{template}.txt", **context).splitlines()
+    # A line with words of its own (not only a value or a link) reads differently in Spanish.
+    values = {"https://example.org/x", "Bien", "Falta un dato", ""}
+    same = [line for line, other in zip(english, spanish) if line == other and line.strip() not in values]
+    assert not same, same
+    assert spanish[0].startswith("Hola")
