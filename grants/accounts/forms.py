@@ -64,12 +64,12 @@ class OrganisationFieldsMixin:
     name = StringField(_l("Organisation name"), validators=[Optional(), Length(max=200)])
     kind = SelectField(_l("Kind of organisation"), choices=_kind_choices,
                        default=OrganisationKind.COMMUNITY_NONPROFIT.value)
-    city = StringField(_l("City"), validators=[Optional(), Length(max=120)])
-    region = StringField(_l("State or region"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City (optional)"), validators=[Optional(), Length(max=120)])
+    region = StringField(_l("State or region (optional)"), validators=[Optional(), Length(max=120)])
     country = StringField(_l("Country (two-letter code)"), default="US", validators=[Optional(), Length(min=2, max=2)])
-    ein = StringField(_l("EIN (US tax ID)"), validators=[Optional(), Length(max=20)])
-    uei = StringField(_l("UEI (Unique Entity ID)"), validators=[Optional(), Length(max=12)])
-    website = StringField(_l("Website"), validators=[Optional(), URL(), Length(max=300)])
+    ein = StringField(_l("EIN (US tax ID) (optional)"), validators=[Optional(), Length(max=20)])
+    uei = StringField(_l("UEI (Unique Entity ID) (optional)"), validators=[Optional(), Length(max=12)])
+    website = StringField(_l("Website (optional)"), validators=[Optional(), URL(), Length(max=300)])
 
 
 class RegistrationForm(NewPasswordMixin, OrganisationFieldsMixin, FlaskForm):
