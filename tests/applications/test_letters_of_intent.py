@@ -208,3 +208,20 @@ def test_full_proposal_submits_through_the_existing_checklist_until_the_full_dea
     complete_application(proposal, [nonprofit])
     services.submit_application(proposal, submitted_by=lead, expected_version=None)
     assert proposal.status is ApplicationStatus.SUBMITTED and proposal.reference_number.startswith("PG-")
+
+
+def test_stage_funnel_counts_letters_invited_and_full_proposals(people):
+    from grants.awards.portfolio import stage_funnel
+
+    lead, other, nonprofit, officer = people
+    call = make_two_stage_call()
+    invited = submitted_loi(call, lead, nonprofit)
+    declined = submitted_loi(call, other, nonprofit, title="Declined")
+    prepare_loi(call, other, nonprofit, title="Still a draft")
+    loi_services.screen_loi(declined, officer=officer, outcome=LoiOutcome.DECLINE)
+    _invite(call, invited, officer)
+    loi_services.start_full_proposal(invited, owner=lead)
+    funnel = stage_funnel(call)
+    assert (funnel.letters, funnel.invited, funnel.full_proposals, funnel.funded) == (2, 1, 0, 0)
+    assert funnel.invited_percent == 50.0
+    assert stage_funnel(make_call()) is None
