@@ -87,6 +87,10 @@ def write_the_two_stage_call(page: Page) -> int:
     return call_id
 
 
+def tab(page: Page, name: str):
+    return page.get_by_role("navigation", name="Application sections").get_by_role("link", name=name, exact=True)
+
+
 def task(page: Page, label: str):
     return page.locator(".task-list > li").filter(has=page.get_by_text(label, exact=True))
 
@@ -102,21 +106,21 @@ def submit_the_letter_of_intent(page: Page) -> int:
     loi_id = int(re.search(r"/applications/(\d+)", page.url).group(1))
     # A letter of intent has no budget or documents.
     expect(task(page, "Budget")).to_have_count(0)
-    page.get_by_role("link", name="Overview").click()
+    tab(page, "Overview").click()
     page.get_by_label("Summary").fill("Barbers check blood pressure and invite customers to the clinic.")
     page.get_by_role("button", name="Save").click()
-    page.get_by_role("link", name="Answers", exact=True).click()
+    tab(page, "Answers").click()
     expect(page.get_by_label(FULL_ONLY)).to_have_count(0)
     page.get_by_label(SHARED).fill("Black men on the Eastside, who rarely see a doctor before a crisis.")
     page.get_by_label(LOI_ONLY).fill("Eastside Alliance trains the barbers; the medical centre runs the clinic.")
     page.get_by_role("button", name="Save the answers").click()
-    page.get_by_role("link", name="Partners", exact=True).click()
+    tab(page, "Partners").click()
     page.get_by_label("Yes, choose it from the list").check()
     page.get_by_label("Registered organisation").select_option(label=f"{EASTSIDE[0]} ({EASTSIDE[1]})")
     page.get_by_label("Contact person: one of the organisation's people").select_option(label=EASTSIDE[2])
     page.get_by_label("Role in the project").fill("Trains the barbers.")
     page.get_by_role("button", name="Add the partner").click()
-    page.get_by_role("link", name="Check and submit").click()
+    tab(page, "Check and submit").click()
     page.get_by_role("button", name="Submit the application").click()
     expect(page.get_by_role("main")).to_contain_text(re.compile(r"LOI-\d{4}-\d{3}-\d{4}"))
     return loi_id
@@ -154,17 +158,17 @@ def test_two_stage_call_from_letter_of_intent_to_full_proposal(page: Page, open_
     applicant.get_by_role("button", name="Start the full proposal").click()
     expect(applicant.locator(".alert-success")).to_contain_text("Your full proposal is started")
     expect(applicant.get_by_role("main")).to_contain_text(EASTSIDE[0])
-    applicant.get_by_role("link", name="Answers", exact=True).click()
+    tab(applicant, "Answers").click()
     expect(applicant.get_by_label(SHARED)).to_have_value(re.compile("Black men on the Eastside"))
     applicant.get_by_label(FULL_ONLY).fill("A printed card in every shop each quarter, and a yearly open evening.")
     applicant.get_by_role("button", name="Save the answers").click()
-    applicant.get_by_role("link", name="Budget", exact=True).click()
+    tab(applicant, "Budget").click()
     applicant.get_by_label("Category").select_option(label="Personnel")
     applicant.get_by_label("Subaward to").select_option(label="Lead organisation")
     applicant.get_by_label("Description").fill("Clinic nurse (50%)")
     applicant.get_by_label("Amount (USD)").fill("50,000")
     applicant.get_by_role("button", name="Add the line").click()
-    applicant.get_by_role("link", name="Check and submit").click()
+    tab(applicant, "Check and submit").click()
     applicant.get_by_role("button", name="Submit the application").click()
     expect(heading(applicant)).to_have_text("Application submitted")
     expect(applicant.get_by_role("main")).to_contain_text(re.compile(r"PG-\d{4}-\d{3}-\d{4}"))
