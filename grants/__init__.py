@@ -118,7 +118,7 @@ def _configure_sqlite(engine) -> None:
 def _register_blueprints(app: Flask) -> None:
     from grants.accounts import admin_views, views  # noqa: F401 - routes register on import
     from grants.accounts.blueprint import bp as accounts_bp
-    from grants.applications import collaboration_views, intake_views  # noqa: F401
+    from grants.applications import collaboration_views, intake_views, loi_views  # noqa: F401
     from grants.applications import views as application_views  # noqa: F401
     from grants.applications.blueprint import bp as applications_bp
     from grants.api.token_views import bp as api_tokens_bp

@@ -88,6 +88,7 @@ def load_demo_data() -> None:
     load_demo_applications(model_call, officer)
     load_demo_review(model_call, officer)
     load_demo_awards(officer)
+    load_demo_two_stage_call(officer)
 
 
 # --- calls: one at each stage, dated around the day the demo is loaded ------------------
@@ -647,3 +648,69 @@ def load_command(if_empty: bool) -> None:
         db.session.commit()
         click.echo("Demo data loaded.")
     click.echo("\nDemo logins:\n" + demo_logins_table())
+
+
+# --- a two-stage call: letters of intent at every state, one invited full proposal ----------
+
+def load_demo_two_stage_call(officer: User) -> None:
+    """Letters of intent closed five days ago (full proposals close in six weeks): one draft
+    never sent, one submitted and not screened, one invited (its full proposal in progress)
+    and one declined, the invitations released in one go."""
+    from grants.applications import letters_of_intent
+    from grants.applications import services as applications
+    from grants.applications.enums import LoiOutcome
+    from grants.calls.enums import QuestionStage
+
+    now = utcnow()
+    today = in_zone(now, ZONE).date()
+    fields = _small_call("Trusted Voices Two-Stage Grants 2027",
+                         "A short letter of intent first; invited partnerships then send a full proposal.")
+    call = calls.create_call(created_by=officer, time_zone=ZONE, opens_at=_day(-30, 9, today),
+                             loi_closes_at=_day(-5, 17, today), closes_at=_day(40, 17, today), **fields)
+    call.loi_min_partners = 1
+    for position, (prompt, limit, stage) in enumerate([
+            ("Which community will the partnership work with, and why now?", 300, QuestionStage.BOTH),
+            ("In a paragraph: who are the partners and what will each do?", 150, QuestionStage.LOI),
+            ("How will the partnership share what it hears back with the community?", 750, QuestionStage.FULL)]):
+        calls.add_call_item(call, CallQuestion, changed_by=officer, prompt=prompt, help_text="", word_limit=limit,
+                            is_required=True, stage=stage)
+    for item_type, item_fields in SMALL_ITEMS:
+        if item_type is not CallQuestion:
+            calls.add_call_item(call, item_type, changed_by=officer, **item_fields)
+    calls.publish_call(call, published_by=officer, now=call.opens_at - timedelta(days=7))
+    call.published_at = call.opens_at - timedelta(days=7)
+
+    user = services.find_user_by_email
+    riverside, northgate = user("applicant@riverside.example"), user("applicant@northgate.example")
+    eastside, lakecounty = user("applicant@eastside.example"), user("applicant@lakecounty.example")
+    while_open = call.opens_at + timedelta(days=3)
+
+    def letter(owner, partner, title, *, submit=True):
+        loi = applications.start_application(call, owner=owner, title=title, now=while_open)
+        applications.update_overview(loi, editor=owner, expected_version=None, title=title,
+                                     summary="Trusted messengers from the neighbourhood, with clinicians.")
+        applications.save_answers(loi, editor=owner, expected_version=None, texts={
+            q.id: text for q, text in zip(loi.questions, DEMO_ANSWERS)})
+        applications.add_partner(loi, editor=owner, expected_version=None, organisation=partner.organisation,
+                                 contact_name=partner.full_name, contact_email=partner.email,
+                                 role_in_project="Hosts the listening sessions.")
+        if submit:
+            applications.submit_application(loi, submitted_by=owner, expected_version=None, now=while_open)
+        db.session.flush()
+        return loi
+
+    invited = letter(riverside, eastside, "Barbershop health conversations")
+    declined = letter(northgate, lakecounty, "Radio call-ins on clinic access")
+    letter(northgate, eastside, "Faith leaders and flu season")  # submitted, not screened
+    letter(riverside, lakecounty, "Neighbourhood data walks", submit=False)  # a draft never sent
+    letters_of_intent.screen_loi(invited, officer=officer, outcome=LoiOutcome.INVITE,
+                                 note="Clear partnership; strong community voice.")
+    letters_of_intent.screen_loi(declined, officer=officer, outcome=LoiOutcome.DECLINE,
+                                 note="Outside the call's region.")
+    # The third letter is not screened yet: it waits for the next release.
+    letters_of_intent.release_loi_decisions(call, officer=officer, now=now)
+    proposal = letters_of_intent.start_full_proposal(invited, owner=riverside, now=now)
+    full_question = next(q for q in proposal.questions if q.stage is QuestionStage.FULL)
+    applications.save_answers(proposal, editor=riverside, expected_version=None,
+                              texts={full_question.id: DEMO_ANSWERS[2]})
+    db.session.flush()

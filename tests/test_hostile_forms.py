@@ -125,6 +125,8 @@ OVERRIDES: dict[str, Target] = {
     # Invitations answered from the home page: the matrix's are addressed to these two.
     "reviews.open_panel_invitation": Target("pending_reviewer"),
     "applications.open_invitation": Target("other_organisation"),
+    # The button is on the invited letter of intent's own page.
+    "applications.start_full_proposal": Target("applicant", page=lambda w: f"/applications/{w.invited_loi.id}"),
 }
 
 

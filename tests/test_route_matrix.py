@@ -225,6 +225,17 @@ MATRIX: dict[str, Route] = {
                                              STAFF_ONLY),
     "applications.screen": Route("POST", lambda w: f"/manage/applications/{w.submitted_application.id}/screen",
                                  STAFF_ONLY),
+    # Two-stage calls: staff screen letters of intent and release the invitations; only the
+    # invited lead starts the full proposal (staff, who may see the letter, are refused openly).
+    "applications.letters_of_intent_list": Route(
+        "GET", lambda w: f"/manage/calls/{w.invited_loi.call_id}/letters-of-intent", STAFF_ONLY),
+    "applications.screen_letter_of_intent": Route(
+        "POST", lambda w: f"/manage/letters-of-intent/{w.submitted_loi.id}/screen", STAFF_ONLY),
+    "applications.release_letters_of_intent": Route(
+        "POST", lambda w: f"/manage/calls/{w.invited_loi.call_id}/letters-of-intent/release", STAFF_ONLY),
+    "applications.start_full_proposal": Route(
+        "POST", lambda w: f"/applications/{w.invited_loi.id}/full-proposal",
+        {**signed_in(404), "applicant": OK, "program_officer": 403, "admin": 403}),
     # Documents, people and sign-off of the applicant's submitted application: its owner and
     # funder staff see them; nobody can change a submitted application's files; only the owner
     # manages people; to anyone else the application does not exist.
@@ -473,6 +484,8 @@ class World:
     api_tokens: dict = None  # actor -> (token id, secret): each actor's API token, every scope
     open_invitation: object = None  # to the draft, for other_organisation (who could never accept it)
     open_panel_invitation: object = None  # to the published call's panel, for pending_reviewer
+    invited_loi: object = None  # the applicant's letter of intent to a two-stage call, invited
+    submitted_loi: object = None  # the applicant's other letter to it, submitted and screened
 
 
 def build_world(make_user, make_organisation) -> World:
@@ -509,6 +522,7 @@ def build_world(make_user, make_organisation) -> World:
     _collaborators(world)
     _reviewers(world, make_user, make_organisation)
     _open_invitations(world)
+    world.invited_loi, world.submitted_loi = _letters_of_intent(applicant, program_officer)
     world.api_tokens = _api_tokens(world)
     return world
 
@@ -581,6 +595,30 @@ def _submitted_application(owner, make_user, make_organisation):
                 for kind in (OrganisationKind.COMMUNITY_NONPROFIT, OrganisationKind.PUBLIC_HEALTH_AGENCY)]
     return make_application(make_call(title="Call with a submitted application"), owner, submitted=True,
                             partner_users=partners), partners
+
+
+def _letters_of_intent(owner, officer):
+    """A two-stage call whose letters of intent have closed (full proposals still open): one
+    of the applicant's letters invited, another submitted and screened (rows only)."""
+    from datetime import timedelta
+
+    from grants.applications.enums import ApplicationStatus, LoiOutcome
+    from grants.calls.enums import QuestionStage
+    from grants.core.types import utcnow
+    from tests.applications.fixtures import make_call
+
+    call = make_call(title="Two-stage call")
+    call.loi_closes_at = utcnow() + timedelta(days=1)
+    call.questions[0].stage = QuestionStage.BOTH
+    lois = [start_application(call, owner=owner, title=title) for title in ("Invited letter", "Screened letter")]
+    now = utcnow()
+    for number, loi in enumerate(lois, 1):
+        loi.status, loi.reference_number, loi.submitted_at = ApplicationStatus.SUBMITTED, f"LOI-M-{number}", now
+    lois[0].status, lois[0].invited_at = ApplicationStatus.INVITED, now
+    lois[1].loi_outcome = LoiOutcome.INVITE
+    call.loi_closes_at = now - timedelta(hours=1)
+    db.session.flush()
+    return lois
 
 
 def _scoring_assignment(call, owner, reviewer):

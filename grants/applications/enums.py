@@ -15,12 +15,14 @@ class ApplicationStatus(enum.Enum):
     IN_REVIEW = "in_review"
     AWARDED = "awarded"
     DECLINED = "declined"
+    # A letter of intent whose lead is invited to the full proposal.
+    INVITED = "invited"
 
     @property
     def label(self) -> str:
         return {"draft": _("Draft"), "submitted": _("Submitted"), "withdrawn": _("Withdrawn"),
                 "screened_out": _("Screened out"), "in_review": _("In review"), "awarded": _("Awarded"),
-                "declined": _("Declined")}[self.value]
+                "declined": _("Declined"), "invited": _("Invited")}[self.value]
 
 
 # draft → submitted → (withdrawn | screened out | in review) → (awarded | declined)
@@ -33,7 +35,37 @@ APPLICATION_TRANSITIONS = {
     ApplicationStatus.SCREENED_OUT: frozenset(),
     ApplicationStatus.AWARDED: frozenset(),
     ApplicationStatus.DECLINED: frozenset(),
+    ApplicationStatus.INVITED: frozenset(),
 }
+
+# A letter of intent: draft → submitted → (withdrawn | invited | declined)
+LOI_TRANSITIONS = {
+    ApplicationStatus.DRAFT: frozenset({ApplicationStatus.SUBMITTED}),
+    ApplicationStatus.SUBMITTED: frozenset({ApplicationStatus.WITHDRAWN, ApplicationStatus.INVITED,
+                                            ApplicationStatus.DECLINED}),
+}
+
+
+class ApplicationStage(enum.Enum):
+    """A letter of intent (first stage of a two-stage call) or a full proposal."""
+
+    LOI = "loi"
+    FULL = "full"
+
+    @property
+    def label(self) -> str:
+        return {"loi": _("Letter of intent"), "full": _("Full proposal")}[self.value]
+
+
+class LoiOutcome(enum.Enum):
+    """The officer's screening of a letter of intent; internal until released."""
+
+    INVITE = "invite"
+    DECLINE = "decline"
+
+    @property
+    def label(self) -> str:
+        return {"invite": _("Invite to a full proposal"), "decline": _("Decline")}[self.value]
 
 
 class BudgetCategory(enum.Enum):

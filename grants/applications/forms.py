@@ -117,3 +117,18 @@ class ScreeningForm(BaseForm):
         SelectChoice("eligible", "Eligible: send it to review"),
         SelectChoice("screened_out", "Screen it out")], validators=[DataRequired("Choose a decision.")])
     reason = TextAreaField("Reason (the applicant sees it)", validators=[Length(max=3000)], render_kw={"rows": 3})
+
+
+class LoiScreeningForm(BaseForm):
+    """The officer's screening of one letter of intent (internal until released)."""
+
+    outcome = RadioField("Screening", choices=[SelectChoice("invite", "Invite to a full proposal"),
+                                               SelectChoice("decline", "Decline")],
+                         validators=[DataRequired("Choose whether to invite or decline.")])
+    note = TextAreaField("Screening note (internal)", validators=[Optional(), Length(max=3000)],
+                         render_kw={"rows": 2})
+
+
+class LoiReleaseForm(BaseForm):
+    # How many screenings the officer saw waiting: a release is refused if that changed since.
+    expected_count = IntegerField(validators=[Optional()])

@@ -207,7 +207,7 @@ def intake_csv(call_id: int):
     questions = list(call.questions)
     question_ids = [question.id for question in questions]
     zone = call.time_zone
-    header = ["Reference", "Title", "Status", "Lead organisation", "Lead organisation kind", "Owner", "Owner e-mail",
+    header = ["Reference", "Title", "Stage", "Status", "Lead organisation", "Lead organisation kind", "Owner", "Owner e-mail",
               "Requested (cents)", "Requested (USD)", "Community share (cents)", "Community share (%)", "Partners",
               "Submitted at (UTC)", f"Submitted at ({zone})", "Screening reason"]
     header += [f"Q{number} words: {question.prompt[:80]}" for number, question in enumerate(questions, 1)]
@@ -215,7 +215,8 @@ def intake_csv(call_id: int):
     def rows():
         for ids in _in_batches(query):
             details = {row.id: row for row in db.session.execute(
-                select(Application.id, Application.reference_number, Application.title, Application.status,
+                select(Application.id, Application.reference_number, Application.title, Application.stage,
+                       Application.status,
                        Application.submitted_at, Application.screening_reason, Organisation.name, Organisation.kind,
                        User.full_name, User.email)
                 .join(Organisation, Organisation.id == Application.lead_organisation_id)
@@ -229,7 +230,7 @@ def intake_csv(call_id: int):
             for application_id in ids:
                 a = details[application_id]
                 requested, community = money.get(application_id, (0, 0))
-                yield ([a.reference_number, a.title, a.status.label, a.name, a.kind.label, a.full_name, a.email,
+                yield ([a.reference_number, a.title, a.stage.label, a.status.label, a.name, a.kind.label, a.full_name, a.email,
                         requested, _dollars(requested), community,
                         f"{100.0 * community / requested if requested else 0.0:.1f}",
                         partners.get(application_id, 0), _utc_iso(a.submitted_at),

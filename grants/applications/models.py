@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from grants.applications.enums import ApplicationStatus, BudgetCategory, CollaboratorRole
+from grants.applications.enums import ApplicationStage, ApplicationStatus, BudgetCategory, CollaboratorRole, LoiOutcome
 from grants.core.types import UTCDateTime, enum_type, utcnow
 from grants.extensions import db
 
@@ -27,6 +27,11 @@ class Application(db.Model):
         CheckConstraint("status = 'draft' OR (reference_number IS NOT NULL AND submitted_at IS NOT NULL)",
                         name="submitted_has_reference"),
         CheckConstraint("status <> 'screened_out' OR screening_reason <> ''", name="screened_out_has_reason"),
+        # Only a letter of intent is invited; a full proposal of a two-stage call names its letter.
+        CheckConstraint("status <> 'invited' OR (stage = 'loi' AND invited_at IS NOT NULL)",
+                        name="invited_is_a_letter_of_intent"),
+        CheckConstraint("loi_id IS NULL OR stage = 'full'", name="full_proposal_names_its_loi"),
+        CheckConstraint("loi_outcome IS NULL OR stage = 'loi'", name="loi_outcome_on_a_loi"),
         # The officers' lists filter a call's applications by status and sort them by
         # submission or reference (intake, assignments, ranking, decisions).
         Index("ix_application_call_status", "call_id", "status"),
@@ -40,6 +45,13 @@ class Application(db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     status: Mapped[ApplicationStatus] = mapped_column(enum_type(ApplicationStatus, "application_status"),
                                                       default=ApplicationStatus.DRAFT, index=True)
+    stage: Mapped[ApplicationStage] = mapped_column(enum_type(ApplicationStage, "application_stage"),
+                                                    default=ApplicationStage.FULL)
+    # A full proposal of a two-stage call: the invited letter of intent it started from.
+    loi_id: Mapped[int | None] = mapped_column(ForeignKey("application.id", ondelete="SET NULL"), unique=True)
+    # A letter of intent's screening (internal until the officer releases it) and its note.
+    loi_outcome: Mapped[LoiOutcome | None] = mapped_column(enum_type(LoiOutcome, "loi_outcome"))
+    screening_note: Mapped[str] = mapped_column(Text, default="")
     title: Mapped[str] = mapped_column(String(250))
     summary: Mapped[str] = mapped_column(Text, default="")
     reference_number: Mapped[str | None] = mapped_column(String(40), unique=True)
@@ -54,6 +66,7 @@ class Application(db.Model):
     in_review_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     awarded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped on every change to the application or its parts: a save based on an older
     # version is refused instead of overwriting someone else's work.
     version: Mapped[int] = mapped_column(default=1)
@@ -63,6 +76,10 @@ class Application(db.Model):
     call = relationship("Call", lazy="joined")
     lead_organisation = relationship("Organisation", lazy="joined")
     owner = relationship("User", foreign_keys=[owner_id])
+    loi: Mapped[Application | None] = relationship(remote_side=[id], foreign_keys=[loi_id],
+                                                   back_populates="full_proposal")
+    full_proposal: Mapped[Application | None] = relationship(foreign_keys=[loi_id], back_populates="loi",
+                                                             uselist=False)
     answers: Mapped[list[Answer]] = relationship(back_populates="application", cascade="all, delete-orphan",
                                                  lazy="selectin")
     partners: Mapped[list[Partner]] = relationship(back_populates="application", cascade="all, delete-orphan",
@@ -80,6 +97,24 @@ class Application(db.Model):
     @property
     def is_draft(self) -> bool:
         return self.status is ApplicationStatus.DRAFT
+
+    @property
+    def is_loi(self) -> bool:
+        return self.stage is ApplicationStage.LOI
+
+    @property
+    def questions(self) -> list:
+        """The call's questions this application answers (a letter of intent asks fewer)."""
+        return self.call.questions_for(self.stage)
+
+    @property
+    def closes_at(self) -> datetime | None:
+        """When submission closes for it: the letter-of-intent deadline or the call's."""
+        return self.call.loi_closes_at if self.is_loi else self.call.closes_at
+
+    def is_open(self, now: datetime | None = None) -> bool:
+        """Whether it may still be submitted (or withdrawn) by the server clock."""
+        return self.call.is_loi_open(now) if self.is_loi else self.call.is_open(now)
 
     def answer_to(self, question_id: int) -> Answer | None:
         return next((a for a in self.answers if a.question_id == question_id), None)

@@ -26,9 +26,21 @@ def is_editor(user, application) -> bool:
 def can_start_application(user, call, now=None) -> bool:
     """An active applicant of an approved organisation of a kind the call accepts as lead,
     while the call is open (at ``now``, default the server clock)."""
+    is_taking = call.is_loi_open(now) if call.is_two_stage else call.is_open(now)
     return (user.is_authenticated and user.has_role(Role.APPLICANT) and user.organisation.is_approved
-            and call.is_published and call.is_open(now)
+            and call.is_published and is_taking
             and (not call.lead_kinds or user.organisation.kind.value in call.lead_kinds))
+
+
+def can_start_full_proposal(user, loi, now=None) -> bool:
+    """The lead (owner) of an invited letter of intent, once, while the call takes full proposals."""
+    return (loi.is_loi and loi.status is ApplicationStatus.INVITED and is_owner(user, loi)
+            and loi.full_proposal is None and loi.call.is_open(now))
+
+
+def can_screen_loi(user, loi) -> bool:
+    """Staff, on a submitted letter of intent not yet released."""
+    return is_staff(user) and loi.is_loi and loi.status is ApplicationStatus.SUBMITTED
 
 
 def can_view_application(user, application) -> bool:
@@ -67,7 +79,7 @@ def can_sign_off_partner(user, partner) -> bool:
 
 
 def can_screen_application(user, application) -> bool:
-    return is_staff(user) and application.status is ApplicationStatus.SUBMITTED
+    return is_staff(user) and application.status is ApplicationStatus.SUBMITTED and not application.is_loi
 
 
 def can_view_intake(user) -> bool:

@@ -22,7 +22,14 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.models import Organisation
 from grants.accounts.services import find_user_by_email, normalise_email, propose_organisation
-from grants.applications.enums import APPLICATION_TRANSITIONS, ApplicationStatus, BudgetCategory, TaskStatus
+from grants.applications.enums import (
+    APPLICATION_TRANSITIONS,
+    LOI_TRANSITIONS,
+    ApplicationStage,
+    ApplicationStatus,
+    BudgetCategory,
+    TaskStatus,
+)
 from grants.applications.models import Answer, Application, BudgetLine, Partner, ReferenceCounter, count_words
 from grants.audit.services import record_event
 from grants.calls.enums import DocumentScope
@@ -38,6 +45,11 @@ from grants.notifications.services import queue_email
 STALE_MESSAGE = ("Someone else saved this application after you opened this page, so your change was not "
                  "saved. What you typed is kept below: reload the section to see their version, then apply "
                  "your change again.")
+
+
+def transitions_of(application: Application):
+    """The lifecycle table of a letter of intent or of a full proposal."""
+    return LOI_TRANSITIONS if application.is_loi else APPLICATION_TRANSITIONS
 
 
 def check_version(application: Application, expected_version: int | None) -> None:
@@ -71,16 +83,24 @@ def start_application(call, *, owner, title: str, now: datetime | None = None) -
     title = " ".join((title or "").split())
     if not title:
         raise DomainError("Give the project a working title; you can change it later.")
-    if not call.is_published or not call.is_open(now):
+    if call.is_two_stage:
+        if not call.is_published or not call.is_loi_open(now):
+            raise DomainError(_("Letters of intent to this call closed on %(when)s; only invited applicants "
+                                "may now submit a full proposal.",
+                                when=format_instant(call.loi_closes_at, call.time_zone)))
+    elif not call.is_published or not call.is_open(now):
         raise DomainError("This call is not open for applications.")
     if not can_start_application(owner, call, now):
         kinds = ", ".join(kind.label.lower() for kind in call.allowed_lead_kinds) or "an eligible organisation"
         raise PermissionDenied(f"Applications to this call are led by a {kinds}; "
                                f"{owner.organisation.name} cannot lead one.")
-    application = Application(call=call, lead_organisation=owner.organisation, owner=owner, title=title[:250])
+    stage = ApplicationStage.LOI if call.is_two_stage else ApplicationStage.FULL
+    application = Application(call=call, lead_organisation=owner.organisation, owner=owner, title=title[:250],
+                              stage=stage)
     db.session.add(application)
     db.session.flush()
-    record_event("application.started", actor=owner, target=application, details={"call_id": call.id})
+    record_event("application.started", actor=owner, target=application,
+                 details={"call_id": call.id, "stage": stage.value})
     return application
 
 
@@ -102,7 +122,7 @@ def update_overview(application: Application, *, editor, expected_version: int |
 def word_limit_problems(application: Application, texts: dict[int, str]) -> dict[int, str]:
     """Per question id, the refusal for an answer over its word limit."""
     problems = {}
-    for question in application.call.questions:
+    for question in application.questions:
         words = count_words(texts.get(question.id, ""))
         if question.word_limit and words > question.word_limit:
             problems[question.id] = (f"This answer has {words} words; the limit is {question.word_limit}. "
@@ -118,7 +138,7 @@ def save_answers(application: Application, *, editor, expected_version: int | No
     if problems:
         raise AnswersTooLong(problems)
     changed = []
-    for question in application.call.questions:
+    for question in application.questions:
         if question.id not in texts:
             continue
         text = texts[question.id].strip()
@@ -371,7 +391,7 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
             "overview", f"Lead organisation is a {_kinds_text(call.allowed_lead_kinds)}",
             application.lead_organisation.kind in call.allowed_lead_kinds,
             f"{application.lead_organisation.name} is a {application.lead_organisation.kind.label.lower()}."))
-    for question in call.questions:
+    for question in application.questions:
         answer = application.answer_to(question.id)
         words = answer.word_count if answer else 0
         over = bool(question.word_limit and words > question.word_limit)
@@ -380,6 +400,16 @@ def checklist(application: Application, now: datetime | None = None) -> list[Che
                   _("%(words)s words; the limit is %(limit)s.", words=words, limit=question.word_limit) if over else "")
         items.append(ChecklistItem("answers", _("Answer: %(question)s", question=question.prompt[:80]),
                                    not missing and not over, detail))
+    if application.is_loi:
+        # A letter of intent names the lead and its partners; budget and documents come later.
+        if call.loi_min_partners:
+            count = len(application.partners)
+            items.append(ChecklistItem("partners", ngettext("At least %(num)d named partner",
+                                                            "At least %(num)d named partners",
+                                                            call.loi_min_partners),
+                                       count >= call.loi_min_partners,
+                                       _("%(count)s so far.", count=count)))
+        return items
     if call.min_partners:
         kinds = call.allowed_partner_kinds
         counted = [p for p in application.partners if not kinds or p.organisation.kind in kinds]
@@ -471,9 +501,14 @@ def task_list(application: Application, now: datetime | None = None) -> list[Tas
 
     answered = any(answer.text.strip() for answer in application.answers)
     tasks = [task("overview", _("Project title and summary"), of("overview"), bool(application.summary.strip()))]
-    if call.questions:
+    if application.questions:
         tasks.append(task("answers", _("Answers to the call's questions"), of("answers"), answered))
     tasks.append(task("partners", _("Partners"), of("partners"), bool(application.partners)))
+    if application.is_loi:
+        missing = [item for item in items if not item.done]
+        tasks.append(Task("submit", _("Check your answers and submit"), TaskStatus.CANNOT_START if missing
+                          else TaskStatus.NOT_STARTED, LEAD, None, tuple(missing)))
+        return tasks
     tasks.append(task("budget", _("Budget"), of("budget"), bool(application.budget_lines)))
     lead_documents = [d for d in call.documents if d.scope is not DocumentScope.PER_PARTNER]
     if lead_documents:
@@ -498,7 +533,10 @@ def task_list(application: Application, now: datetime | None = None) -> list[Tas
 
 # --- submission, withdrawal, screening --------------------------------------------------
 
-def _closed_message(call) -> str:
+def _closed_message(call, application=None) -> str:
+    if application is not None and application.is_loi:
+        return _("Letters of intent to this call closed on %(when)s; this letter can no longer be submitted.",
+                 when=format_instant(call.loi_closes_at, call.time_zone))
     return (f"The call closed on {format_instant(call.closes_at, call.time_zone)}; applications can no longer be "
             "submitted.")
 
@@ -514,7 +552,8 @@ def _next_reference(application: Application) -> str:
                                  .with_for_update().execution_options(populate_existing=True)).one()
     counter.last_number += 1
     opened = application.call.opens_at or utcnow()
-    return f"PG-{opened:%Y}-{application.call_id:03d}-{counter.last_number:04d}"
+    prefix = "LOI" if application.is_loi else "PG"
+    return f"{prefix}-{opened:%Y}-{application.call_id:03d}-{counter.last_number:04d}"
 
 
 def submitted_content(application: Application) -> dict:
@@ -551,6 +590,15 @@ def what_happens_next(application: Application) -> list[NextStep]:
     """What the confirmation page tells an applicant happens after submission, with dates."""
     call = application.call
     zone = call.time_zone
+    if application.is_loi:
+        steps = [NextStep(_("The program team reads every letter of intent and invites some applicants to submit "
+                            "a full proposal. All applicants are told at the same time, by e-mail and on this "
+                            "site."), _("After letters of intent close on %(when)s",
+                                        when=format_instant(call.loi_closes_at, zone))),
+                 NextStep(_("If you are invited, you start the full proposal from this letter: its answers and "
+                            "partners are carried over."),
+                          _("Until %(when)s", when=format_instant(call.closes_at, zone)))]
+        return steps
     settings = getattr(call, "review_settings", None)
     review_closes = getattr(settings, "review_closes_at", None)
     steps = [
@@ -593,8 +641,8 @@ def submit_application(application: Application, *, submitted_by, expected_versi
     _require_draft(application)
     check_version(application, expected_version)
     call = application.call
-    if not call.is_open(now):
-        raise DomainError(_closed_message(call))
+    if not application.is_open(now):
+        raise DomainError(_closed_message(call, application))
     missing = missing_items(application, now)
     if missing:
         raise DomainError("The application cannot be submitted yet: " + "; ".join(
@@ -605,7 +653,7 @@ def submit_application(application: Application, *, submitted_by, expected_versi
     application.submitted_content = submitted_content(application)
     db.session.flush()
     application.reference_number = _next_reference(application)
-    apply_transition(application, ApplicationStatus.SUBMITTED, APPLICATION_TRANSITIONS, actor=submitted_by,
+    apply_transition(application, ApplicationStatus.SUBMITTED, transitions_of(application), actor=submitted_by,
                      action="application.submitted", details={"reference": application.reference_number})
     for person in people_to_tell(application):
         queue_email(recipient=person.email, recipient_user=person, kind="application_submitted",
@@ -617,10 +665,10 @@ def submit_application(application: Application, *, submitted_by, expected_versi
 
 def withdraw_application(application: Application, *, withdrawn_by, now: datetime | None = None) -> None:
     """Withdraw a submitted application; possible until the call closes."""
-    if application.status is ApplicationStatus.SUBMITTED and not application.call.is_open(now):
+    if application.status is ApplicationStatus.SUBMITTED and not application.is_open(now):
         raise DomainError("The call has closed; a submitted application can no longer be withdrawn. "
                           "Write to the program officer instead.")
-    apply_transition(application, ApplicationStatus.WITHDRAWN, APPLICATION_TRANSITIONS, actor=withdrawn_by,
+    apply_transition(application, ApplicationStatus.WITHDRAWN, transitions_of(application), actor=withdrawn_by,
                      action="application.withdrawn")
 
 
@@ -649,6 +697,8 @@ def discard_application(application: Application, *, discarded_by) -> None:
 
 def screen_application(application: Application, *, officer, eligible: bool, reason: str = "") -> None:
     """Screening: eligible → in review; otherwise screened out with a reason the applicant sees."""
+    if application.is_loi:
+        raise DomainError("A letter of intent is screened on the call's letters-of-intent page: invited or declined.")
     if eligible:
         apply_transition(application, ApplicationStatus.IN_REVIEW, APPLICATION_TRANSITIONS, actor=officer,
                          action="application.screened_in")

@@ -15,7 +15,7 @@ from wtforms import SelectChoice
 from grants.accounts.enums import OrganisationKind, OrganisationStatus
 from grants.accounts.forms import ActionForm
 from grants.accounts.models import Organisation, User
-from grants.applications import permissions, services
+from grants.applications import letters_of_intent, permissions, services
 from grants.applications.blueprint import bp
 from grants.applications.enums import BudgetCategory, TaskStatus
 from grants.applications.forms import (
@@ -202,7 +202,29 @@ def application_detail(application_id: int):
         can_submit=permissions.can_submit_application(current_user, application),
         can_withdraw=permissions.can_withdraw_application(current_user, application),
         can_discard=permissions.can_discard_application(current_user, application),
+        can_start_full_proposal=permissions.can_start_full_proposal(current_user, application),
         can_manage_collaborators=permissions.can_manage_collaborators(current_user, application))
+
+
+@bp.route("/applications/<int:application_id>/full-proposal", methods=["POST"])
+@login_required
+def start_full_proposal(application_id: int):
+    """The invited lead starts the full proposal from the letter of intent."""
+    loi = load_application(application_id)
+    require(permissions.can_start_full_proposal(current_user, loi), target=loi, reason="not invited")
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_("The form expired; please try again."), "danger")
+        return redirect(url_for("applications.application_detail", application_id=loi.id))
+    try:
+        proposal = letters_of_intent.start_full_proposal(loi, owner=_me())
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "danger")
+        return redirect(url_for("applications.application_detail", application_id=loi.id))
+    db.session.commit()
+    flash(_("Your full proposal is started from the letter of intent. Work through the tasks below."), "success")
+    return redirect(url_for("applications.application_detail", application_id=proposal.id))
 
 
 @bp.route("/applications/<int:application_id>/overview", methods=["GET", "POST"])
@@ -225,7 +247,7 @@ def _answers_form(application: Application):
     class Form(AnswersForm):
         pass
 
-    for question in application.call.questions:
+    for question in application.questions:
         setattr(Form, f"answer_{question.id}", TextAreaField(
             question.prompt, description=question.help_text, render_kw={
                 "rows": 8, "data-word-limit": question.word_limit or "",
@@ -241,11 +263,11 @@ def edit_answers(application_id: int):
     form = _answers_form(application)()
     if request.method == "GET":
         form.version.data = application.version
-        for question in application.call.questions:
+        for question in application.questions:
             answer = application.answer_to(question.id)
             form[f"answer_{question.id}"].data = answer.text if answer else ""
     if form.validate_on_submit():
-        texts = {q.id: form[f"answer_{q.id}"].data or "" for q in application.call.questions}
+        texts = {q.id: form[f"answer_{q.id}"].data or "" for q in application.questions}
         if save_or_explain(application, form, lambda: services.save_answers(
                 application, editor=_me(), expected_version=_version(form), texts=texts)):
             flash(_("Answers saved."), "success")

@@ -389,3 +389,48 @@ def build_portfolio(*, call: Call | None = None, now: datetime | None = None,
         total_funds.add(row.funds)
         total_timeliness.add(row.timeliness)
     return Portfolio(awards=rows, calls=call_rows, funds=total_funds, timeliness=total_timeliness, call=call)
+
+
+@dataclass(frozen=True)
+class StageFunnel:
+    """A two-stage call's letters of intent → invited → full proposals → funded."""
+
+    letters: int  # submitted (past draft)
+    invited: int
+    full_proposals: int  # submitted (past draft)
+    funded: int
+
+    @property
+    def invited_percent(self) -> float | None:
+        return _percent(self.invited, self.letters)
+
+    @property
+    def funded_percent(self) -> float | None:
+        return _percent(self.funded, self.letters)
+
+    @property
+    def funded_of_invited_percent(self) -> float | None:
+        return _percent(self.funded, self.invited)
+
+
+def stage_funnel(call: Call) -> StageFunnel | None:
+    """One aggregate query over the call's applications; None for a one-stage call."""
+    from sqlalchemy import case, func
+
+    from grants.applications.enums import ApplicationStage, ApplicationStatus
+    from grants.applications.models import Application
+
+    if not call.is_two_stage:
+        return None
+    loi = Application.stage == ApplicationStage.LOI
+    full = Application.stage == ApplicationStage.FULL
+    submitted = Application.status != ApplicationStatus.DRAFT
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = db.session.execute(select(
+        count(loi & submitted), count(loi & (Application.status == ApplicationStatus.INVITED)),
+        count(full & submitted), count(full & (Application.status == ApplicationStatus.AWARDED)),
+    ).where(Application.call_id == call.id)).one()
+    return StageFunnel(*(int(value) for value in row))

@@ -518,6 +518,7 @@ def call_portfolio(call_id: int):
     call = load_or_404(Call, call_id)
     data = figures.build_portfolio(call=call)
     return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
+                           funnel=figures.stage_funnel(call),
                            has_award_page="awards.manage_award" in _endpoints())
 
 

@@ -46,3 +46,17 @@ class DocumentScope(enum.Enum):
     def label(self) -> str:
         return {"per_application": _("One per application"),
                 "per_partner": _("One from each partner")}[self.value]
+
+
+class QuestionStage(enum.Enum):
+    """Which stage of a two-stage call asks a question: the letter of intent, the full
+    proposal, or both (the letter's answer is carried over into the full proposal)."""
+
+    LOI = "loi"
+    FULL = "full"
+    BOTH = "both"
+
+    @property
+    def label(self) -> str:
+        return {"loi": _("Letter of intent only"), "full": _("Full proposal only"),
+                "both": _("Both (the answer is carried over)")}[self.value]

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext
 
 from grants.accounts.enums import OrganisationKind
 from grants.accounts.forms import KIND_CHOICES, MultiCheckboxField
-from grants.calls.enums import DocumentScope
+from grants.calls.enums import DocumentScope, QuestionStage
 from grants.core.forms import BaseForm as FlaskForm, NumberRange
 from grants.core.forms import MoneyField
 from grants.core.timezones import COMMON_ZONES, all_zone_names, local_instant
@@ -70,6 +70,11 @@ class CallForm(FlaskForm):
     opens_time = TimeField("Opening time", validators=[Optional()])
     closes_on = DateField("Closing date", validators=[Optional()])
     closes_time = TimeField("Closing time", validators=[Optional()])
+    loi_closes_on = DateField("Letters of intent close on (optional)", validators=[Optional()],
+                              description="Makes the call two-stage: applicants first send a short letter of "
+                                          "intent; only those you invite submit a full proposal by the closing "
+                                          "date. Leave empty for a one-stage call.")
+    loi_closes_time = TimeField("Letters of intent close at", validators=[Optional()])
     award_floor = MoneyField("Award floor (US$)", validators=[Optional()],
                              description="The smallest award an application may ask for.")
     award_ceiling = MoneyField("Award ceiling (US$)", validators=[Optional()],
@@ -82,6 +87,7 @@ class CallForm(FlaskForm):
     zone_name: str | None = None  # set by the view when the zone is fixed (no time_zone field)
     opens_at = None
     closes_at = None
+    loi_closes_at = None
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
@@ -89,7 +95,8 @@ class CallForm(FlaskForm):
         if self.time_zone is not None and self.time_zone.errors:
             zone = None
         for day, at, target in ((self.opens_on, self.opens_time, "opens_at"),
-                                (self.closes_on, self.closes_time, "closes_at")):
+                                (self.closes_on, self.closes_time, "closes_at"),
+                                (self.loi_closes_on, self.loi_closes_time, "loi_closes_at")):
             if day is None:  # fixed by the view: the call has opened
                 continue
             if day.errors or at.errors:
@@ -105,6 +112,11 @@ class CallForm(FlaskForm):
                     ok = False
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             self.closes_on.errors.append("The call must close after it opens.")
+            ok = False
+        if self.loi_closes_at and ((self.opens_at and self.loi_closes_at <= self.opens_at)
+                                   or (self.closes_at and self.loi_closes_at >= self.closes_at)):
+            self.loi_closes_on.errors.append("Letters of intent must close after the call opens and before full "
+                                             "proposals close.")
             ok = False
         floor, ceiling, total = self.award_floor.data, self.award_ceiling.data, self.total_funds.data
         if floor is not None and ceiling is not None and floor > ceiling:
@@ -132,6 +144,9 @@ class PartnershipRulesForm(FlaskForm):
         description="Of the budget an application requests. Community partners are every kind of organisation "
                     "except member institutions; 0 for no minimum.")
     requires_partner_signoff = BooleanField("Every partner must sign off on the application before it is submitted")
+    loi_min_partners = IntegerField("Two-stage calls: named partners a letter of intent needs", default=0,
+                                    validators=[Optional(), NumberRange(min=0, max=50)],
+                                    description="Besides the lead. Budget and documents come with the full proposal.")
 
 
 class ItemForm(FlaskForm):
@@ -153,7 +168,7 @@ def _text(value):
 
 
 class QuestionForm(ItemForm):
-    FIELDS = ("prompt", "help_text", "word_limit", "is_required")
+    FIELDS = ("prompt", "help_text", "word_limit", "is_required", "stage")
     prompt = TextAreaField("Question", validators=[DataRequired("Write the question."), Length(max=2000)],
                            render_kw={"rows": 3})
     help_text = TextAreaField("Help for applicants", validators=[Optional(), Length(max=4000)], filters=[_text],
@@ -162,6 +177,11 @@ class QuestionForm(ItemForm):
     word_limit = IntegerField("Word limit", validators=[Optional(), NumberRange(min=1, max=20000)],
                               description="Leave empty for no limit.")
     is_required = BooleanField("Applicants must answer this question", default=True)
+    stage = SelectField("Asked in (two-stage calls)", default=QuestionStage.FULL.value,
+                        choices=[SelectChoice(stage.value, stage.label) for stage in QuestionStage],
+                        description="A one-stage call asks every question. In a two-stage call, an answer to a "
+                                    "question asked in both is carried from the letter of intent to the full "
+                                    "proposal.")
 
 
 class DocumentForm(ItemForm):

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String, Te
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
 from grants.accounts.enums import OrganisationKind
-from grants.calls.enums import CallPhase, CallStatus, DocumentScope
+from grants.calls.enums import CallPhase, CallStatus, DocumentScope, QuestionStage
 from grants.core.timezones import in_zone, zone_label
 from grants.core.types import UTCDateTime, enum_type, utcnow
 from grants.extensions import db
@@ -25,6 +25,10 @@ class Call(db.Model):
         CheckConstraint("expected_awards >= 1", name="expected_awards_positive"),
         CheckConstraint("closes_at > opens_at", name="closes_after_it_opens"),
         CheckConstraint("min_partners >= 0", name="min_partners_not_negative"),
+        CheckConstraint("loi_min_partners >= 0", name="loi_min_partners_not_negative"),
+        # A letter-of-intent stage closes before the full proposals do.
+        CheckConstraint("loi_closes_at IS NULL OR (loi_closes_at < closes_at AND loi_closes_at > opens_at)",
+                        name="loi_closes_before_full"),
         CheckConstraint("min_community_share_percent BETWEEN 0 AND 100", name="community_share_is_a_percentage"),
         # A published call has dates: whether it is open is computed from them.
         CheckConstraint("status <> 'published' OR (opens_at IS NOT NULL AND closes_at IS NOT NULL "
@@ -66,6 +70,11 @@ class Call(db.Model):
     min_partners: Mapped[int] = mapped_column(default=0)
     min_community_share_percent: Mapped[int] = mapped_column(default=0)
     requires_partner_signoff: Mapped[bool] = mapped_column(default=False)
+    # Two-stage calls: letters of intent are taken from opens_at until loi_closes_at; only the
+    # leads the officer invites may then submit a full proposal until closes_at. A letter of
+    # intent names the lead and at least loi_min_partners partners. None: one stage.
+    loi_closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    loi_min_partners: Mapped[int] = mapped_column(default=0)
 
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -135,6 +144,23 @@ class Call(db.Model):
     def is_open(self, now: datetime | None = None) -> bool:
         return self.phase(now) is CallPhase.OPEN
 
+    @property
+    def is_two_stage(self) -> bool:
+        return self.loi_closes_at is not None
+
+    def is_loi_open(self, now: datetime | None = None) -> bool:
+        """Letters of intent are taken (a two-stage call, between its opening and loi_closes_at)."""
+        now = now or utcnow()
+        return (self.is_two_stage and self.opens_at is not None and self.opens_at <= now < self.loi_closes_at)
+
+    def questions_for(self, stage) -> list[CallQuestion]:
+        """The questions a letter of intent (stage LOI) or a full proposal (stage FULL) answers;
+        a one-stage call asks all of its questions."""
+        if not self.is_two_stage:
+            return list(self.questions)
+        wanted = QuestionStage.LOI if stage.value == "loi" else QuestionStage.FULL
+        return [q for q in self.questions if q.stage in (wanted, QuestionStage.BOTH)]
+
     def local(self, instant: datetime | None) -> datetime | None:
         """``instant`` as the call's clocks show it."""
         return in_zone(instant, self.time_zone)
@@ -189,6 +215,8 @@ class CallQuestion(CallItem, db.Model):
     help_text: Mapped[str] = mapped_column(Text, default="")
     word_limit: Mapped[int | None] = mapped_column()  # None: no limit
     is_required: Mapped[bool] = mapped_column(default=True)
+    stage: Mapped[QuestionStage] = mapped_column(enum_type(QuestionStage, "question_stage"),
+                                                 default=QuestionStage.FULL)
 
     call: Mapped[Call] = relationship(back_populates="questions")
 

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from grants.accounts.enums import OrganisationKind
 from grants.audit.services import record_event
-from grants.calls.enums import CALL_TRANSITIONS, CallStatus, DocumentScope
+from grants.calls.enums import CALL_TRANSITIONS, CallStatus, DocumentScope, QuestionStage
 from grants.calls.models import (
     Call,
     CallDocument,
@@ -114,6 +114,10 @@ PUBLISHED_CALL_RULES: dict[str, ChangeRule] = {
     "title_es": FREE, "summary_es": FREE, "description_es": FREE, "eligibility_es": FREE,
     "time_zone": FIXED,
     "closes_at": LATER_ONLY,
+    "loi_closes_at": ChangeRule(lambda old, new: old is None and new is None or _at_least(old, new),
+                                "{label} can only move later once the call is published (it is {was}); a "
+                                "published call cannot become, or stop being, two-stage."),
+    "loi_min_partners": MAY_FALL,
     # opens_at: while the call has not opened yet, see _published_call_refusals.
     "award_floor_cents": MAY_FALL, "award_ceiling_cents": MAY_RISE, "total_funds_cents": MAY_RISE,
     "expected_awards": MAY_RISE,
@@ -132,6 +136,8 @@ CALL_FIELD_LABELS = {
     "expected_awards": "The expected number of awards", "lead_kinds": "The kinds of lead organisation",
     "partner_kinds": "The kinds of partner organisation", "min_partners": "The minimum number of partners",
     "min_community_share_percent": "The minimum community share", "requires_partner_signoff": "Partner sign-off",
+    "loi_closes_at": "The letter-of-intent deadline",
+    "loi_min_partners": "The number of partners a letter of intent names",
 }
 CALL_FIELDS = frozenset(CALL_FIELD_LABELS)
 
@@ -154,8 +160,9 @@ ITEM_KINDS: dict[type, ItemKind] = {
     CallQuestion: ItemKind(
         "question", "questions",
         {"prompt": "The question", "help_text": "The help text", "word_limit": "The word limit",
-         "is_required": "“Required”"},
-        {"prompt": FREE, "help_text": FREE, "word_limit": LIMIT_MAY_RISE, "is_required": MAY_TURN_OFF},
+         "is_required": "“Required”", "stage": "The stage that asks it"},
+        {"prompt": FREE, "help_text": FREE, "word_limit": LIMIT_MAY_RISE, "is_required": MAY_TURN_OFF,
+         "stage": FIXED},
         "Only optional questions can be added once the call is published: applicants who already "
         "submitted could not answer a new required one.",
         "Questions cannot be removed once the call is published: applicants may already have answered them. "
@@ -290,6 +297,13 @@ def _value_problems(values: dict) -> Problems:
                                                 f"total funds ({format_money(total)})."))
     if values.get("expected_awards") is not None and values["expected_awards"] < 1:
         problems.append(("expected_awards", "The expected number of awards must be at least 1."))
+    loi_closes = values.get("loi_closes_at")
+    if loi_closes is not None and ((opens is not None and loi_closes <= opens)
+                                   or (closes is not None and loi_closes >= closes)):
+        problems.append(("loi_closes_at", "Letters of intent must close after the call opens and before full "
+                                          "proposals close."))
+    if (values.get("loi_min_partners") or 0) < 0:
+        problems.append(("loi_min_partners", "The number of partners a letter of intent names cannot be negative."))
     if (values.get("min_partners") or 0) < 0:
         problems.append(("min_partners", "The minimum number of partners cannot be negative."))
     if not 0 <= (values.get("min_community_share_percent") or 0) <= 100:
@@ -410,6 +424,11 @@ def _normalise_item_fields(kind: ItemKind, fields: dict) -> dict:
             fields[name] = value.strip()
     if "scope" in fields and not isinstance(fields["scope"], DocumentScope):
         fields["scope"] = DocumentScope(fields["scope"])
+    if "stage" in fields and not isinstance(fields["stage"], QuestionStage):
+        try:
+            fields["stage"] = QuestionStage(fields["stage"] or "full")
+        except ValueError:
+            raise DomainError("Choose the stage that asks the question.") from None
     return fields
 
 

@@ -114,7 +114,7 @@ def _version(form) -> int | None:
 
 
 # The call form's names for the services' fields, where they differ.
-CALL_FORM_FIELDS = {"opens_at": "opens_on", "closes_at": "closes_on", "award_floor_cents": "award_floor",
+CALL_FORM_FIELDS = {"opens_at": "opens_on", "closes_at": "closes_on", "loi_closes_at": "loi_closes_on", "award_floor_cents": "award_floor",
                     "award_ceiling_cents": "award_ceiling", "total_funds_cents": "total_funds"}
 
 
@@ -158,7 +158,7 @@ def manage_calls():
 def _call_fields(form: CallForm) -> dict:
     fields = dict(
         title=form.title.data, summary=form.summary.data or "", description=form.description.data or "",
-        eligibility=form.eligibility.data or "", closes_at=form.closes_at,
+        eligibility=form.eligibility.data or "", closes_at=form.closes_at, loi_closes_at=form.loi_closes_at,
         title_es=form.title_es.data or "", summary_es=form.summary_es.data or "",
         description_es=form.description_es.data or "", eligibility_es=form.eligibility_es.data or "",
         award_floor_cents=form.award_floor.data, award_ceiling_cents=form.award_ceiling.data,
@@ -202,12 +202,14 @@ def manage_call(call_id: int):
 
 
 def _call_form_data(call: Call) -> dict:
-    opens, closes = call.local(call.opens_at), call.local(call.closes_at)
+    opens, closes, loi_closes = call.local(call.opens_at), call.local(call.closes_at), call.local(call.loi_closes_at)
     return dict(version=call.version, title=call.title, summary=call.summary, description=call.description,
                 eligibility=call.eligibility, time_zone=call.time_zone, title_es=call.title_es,
                 summary_es=call.summary_es, description_es=call.description_es, eligibility_es=call.eligibility_es,
                 opens_on=opens.date() if opens else None, opens_time=opens.time() if opens else None,
                 closes_on=closes.date() if closes else None, closes_time=closes.time() if closes else None,
+                loi_closes_on=loi_closes.date() if loi_closes else None,
+                loi_closes_time=loi_closes.time() if loi_closes else None,
                 award_floor=call.award_floor_cents, award_ceiling=call.award_ceiling_cents,
                 total_funds=call.total_funds_cents, expected_awards=call.expected_awards)
 
@@ -271,14 +273,15 @@ def edit_rules(call_id: int):
     form = PartnershipRulesForm() if request.method == "POST" else PartnershipRulesForm(data=dict(
         version=call.version, lead_kinds=call.lead_kinds, partner_kinds=call.partner_kinds,
         min_partners=call.min_partners, min_community_share_percent=call.min_community_share_percent,
-        requires_partner_signoff=call.requires_partner_signoff))
+        requires_partner_signoff=call.requires_partner_signoff, loi_min_partners=call.loi_min_partners))
     if form.validate_on_submit():
         try:
             changes = services.update_call(
                 call, changed_by=_me(), expected_version=_version(form), lead_kinds=form.lead_kinds.data,
                 partner_kinds=form.partner_kinds.data, min_partners=form.min_partners.data,
                 min_community_share_percent=form.min_community_share_percent.data,
-                requires_partner_signoff=form.requires_partner_signoff.data)
+                requires_partner_signoff=form.requires_partner_signoff.data,
+                loi_min_partners=form.loi_min_partners.data or 0)
         except DomainError as exc:
             status = _refused(form, exc, call)
             return render_template("calls/manage/rules_form.html", form=form, call=call), status
