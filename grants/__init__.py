@@ -124,12 +124,13 @@ def _register_blueprints(app: Flask) -> None:
     from grants.api.token_views import bp as api_tokens_bp
     from grants.api.views import bp as api_bp
     from grants.audit.views import bp as audit_bp
-    from grants.awards import reporting_views  # noqa: F401
     from grants.awards import views as award_views  # noqa: F401
     from grants.awards.blueprint import bp as awards_bp
     from grants.calls.views import bp as calls_bp
     from grants.checkins.views import bp as checkins_bp
     from grants.core.views import bp as core_bp
+    from grants.portfolio import views as portfolio_views  # noqa: F401 - on the awards blueprint
+    from grants.reports import views as report_views  # noqa: F401 - on the awards blueprint
     from grants.reviews import scoring_views  # noqa: F401
     from grants.reviews import stipend_views  # noqa: F401
     from grants.reviews import views as review_views  # noqa: F401
@@ -215,11 +216,11 @@ def _register_error_handlers(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from grants.accounts.cli import create_admin_command
     from grants.attachments.cli import attachments_cli
-    from grants.awards.cli import awards_cli
     from grants.backup import backup_cli
     from grants.bench.cli import bench_cli
     from grants.demo import demo_cli
     from grants.notifications.cli import notifications_cli
+    from grants.reports.cli import awards_cli
     from grants.reviews.cli import reviews_cli
 
     app.cli.add_command(create_admin_command)

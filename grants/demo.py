@@ -527,9 +527,9 @@ def load_demo_awards(officer: User) -> None:
 
     from grants.applications import services as applications
     from grants.applications.enums import BudgetCategory
-    from grants.awards import reporting
+    from grants.awards import payments, targets
     from grants.awards import services as awards
-    from grants.awards import targets
+    from grants.reports import services as reporting
     from grants.awards.enums import DecisionOutcome, PaymentMethod, ShortfallChoice
     from grants.calls.models import Call
 
@@ -589,8 +589,8 @@ def load_demo_awards(officer: User) -> None:
                          "the first ones were smaller. The sessions are all held and the partnership is on track, so "
                          "the payment is released in full.")
     payment = first.payment
-    reporting.release_payment(payment, officer=officer, method=PaymentMethod.BANK_TRANSFER, confirmed=True)
-    reporting.mark_paid(payment, officer=officer, paid_on=today, reference="ACH 2026-0417", confirmed=True)
+    payments.release_payment(payment, officer=officer, method=PaymentMethod.BANK_TRANSFER, confirmed=True)
+    payments.mark_paid(payment, officer=officer, paid_on=today, reference="ACH 2026-0417", confirmed=True)
     # The next report's check-in, begun early: the partner's ratings fall; the lead has not answered yet.
     _answer(active.milestones[1], eastside, (4, 2, 5), "Still waiting for the second subaward instalment.",
             funds=_dollars(12_000))

@@ -659,7 +659,7 @@ def _awards(call, owner, officer):
 def _draft_report_file(award, owner):
     from tests.applications.fixtures import PDF
 
-    from grants.awards.reporting import ReportContent, Upload, save_report_draft
+    from grants.reports.services import ReportContent, Upload, save_report_draft
 
     draft = save_report_draft(award.milestones[0], author=owner, content=ReportContent(
         narrative="Matrix draft", uploads=[Upload(BytesIO(PDF), "matrix-draft.pdf")]))

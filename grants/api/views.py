@@ -21,7 +21,7 @@ from grants.applications.enums import ApplicationStatus
 from grants.applications.models import Application, Collaborator
 from grants.applications.permissions import can_view_application
 from grants.audit.services import record_event, record_security_event
-from grants.awards import portfolio as figures
+from grants.portfolio import queries as figures
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus
 from grants.awards.models import Award, Milestone, Payment, ReportMetricValue
 from grants.calls.enums import CallStatus

@@ -1,1 +1,2 @@
-"""Awards: decisions, award offers and acceptance, amendments, milestones, payments and reports."""
+"""Awards: decisions, award offers and acceptance, amendments, milestones, outcome targets and
+payments (payments.py). Knows nothing of reports or the portfolio above it."""

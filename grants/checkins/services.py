@@ -9,7 +9,7 @@ Rules:
 - An organisation answers while the award is active and the milestone's report is not
   accepted yet (upcoming, submitted, or returned for revision); until then it may change its
   answer. A report is complete only when every organisation has answered or declined: the
-  officer cannot accept it before (grants.awards.reporting.accept_report).
+  officer cannot accept it before (grants.reports.services.accept_report).
 - Flags for follow-up, on each organisation's latest answer to each statement: low when
   rated LOW_AT_MOST or less; falling when lower than the same organisation's answer before.
 - Funds reaching partners: per partner, what the application budgeted for it (its subaward

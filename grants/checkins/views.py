@@ -10,7 +10,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from grants.awards.models import Award
-from grants.awards.reporting_views import load_award_milestone
+from grants.reports.views import load_award_milestone
 from grants.calls.models import Call
 from grants.checkins import services
 from grants.checkins.enums import RATING_LABELS

@@ -6,6 +6,8 @@ from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from grants.core.types import utcnow
+
 # Offered first in time-zone choices: where this programme's applicants are.
 COMMON_ZONES = {
     "America/New_York": "Eastern Time",
@@ -58,3 +60,8 @@ def local_instant(day: date, at: time, zone_name: str) -> datetime:
 
 def in_zone(instant: datetime | None, zone_name: str) -> datetime | None:
     return instant.astimezone(ZoneInfo(zone_name)) if instant is not None else None
+
+
+def local_today(call, now: datetime | None = None) -> date:
+    """The date the call's clocks show: due dates are days in the call's time zone."""
+    return in_zone(now or utcnow(), call.time_zone).date()

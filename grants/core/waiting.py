@@ -20,7 +20,7 @@ class Waiting:
 def waiting_for(user) -> Waiting:
     """One query per kind, whatever the number of items."""
     from grants.applications.services import open_invitations_for, sign_offs_waiting_for
-    from grants.awards.reporting import report_sign_offs_waiting_for
+    from grants.reports.services import report_sign_offs_waiting_for
     from grants.reviews.services import open_panel_invitations_for
 
     return Waiting(invitations=open_invitations_for(user), panel_invitations=open_panel_invitations_for(user),

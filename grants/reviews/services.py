@@ -26,7 +26,7 @@ from grants.audit.services import record_event
 from grants.core.dates import format_date, format_instant
 from grants.core.errors import DomainError, PermissionDenied
 from grants.core.lifecycle import apply_transition
-from grants.core.timezones import in_zone
+from grants.core.timezones import in_zone, local_today
 from grants.core.types import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
@@ -46,11 +46,6 @@ from grants.reviews.permissions import conflict_reasons
 COUNTING_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS, AssignmentStatus.SUBMITTED)
 # Assignments still waiting for the reviewer: the ones reminders are about.
 OPEN_STATUSES = (AssignmentStatus.ASSIGNED, AssignmentStatus.IN_PROGRESS)
-
-
-def local_today(call, now: datetime | None = None) -> date:
-    """The date the call's clocks show: due dates are days in the call's time zone."""
-    return in_zone(now or utcnow(), call.time_zone).date()
 
 
 def _name(user) -> str:

@@ -12,13 +12,14 @@ from sqlalchemy import select
 from grants.accounts.enums import OrganisationKind, Role, UserStatus
 from grants.api import schemas, services
 from grants.audit.models import AuditEvent
-from grants.awards import reporting, targets
+from grants.awards import payments, targets
+from grants.reports import services as reporting
 from grants.awards.enums import PaymentMethod, ShortfallChoice
 from grants.calls.enums import CallStatus
 from grants.core.types import utcnow
 from grants.extensions import db, limiter
 from tests.applications.fixtures import make_applicant, make_application, make_call
-from tests.awards.reporting_factories import officer_for, partner_users, reporting_award, submit
+from tests.reports.factories import officer_for, partner_users, reporting_award, submit
 
 ALL = list(services.SCOPES)
 
@@ -168,8 +169,8 @@ def test_a_held_payment_and_a_paid_ones_method_and_reference_show_in_the_api(cli
     reporting.accept_report(first, officer=officer, shortfall_choice=ShortfallChoice.HOLD, shortfall_reason="Plan.")
     submit(second, award.application.owner)
     reporting.accept_report(second, officer=officer)
-    reporting.release_payment(second.payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
-    reporting.mark_paid(second.payment, officer=officer, paid_on=reporting.local_today(award.call),
+    payments.release_payment(second.payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
+    payments.mark_paid(second.payment, officer=officer, paid_on=reporting.local_today(award.call),
                         reference="Check 2044", confirmed=True)
     db.session.commit()
     rows = {row["milestone_id"]: row for row in api(client, f"/api/v1/payments?award_id={award.id}",

@@ -211,7 +211,7 @@ def test_full_proposal_submits_through_the_existing_checklist_until_the_full_dea
 
 
 def test_stage_funnel_counts_letters_invited_and_full_proposals(people):
-    from grants.awards.portfolio import stage_funnel
+    from grants.portfolio.queries import stage_funnel
 
     lead, other, nonprofit, officer = people
     call = make_two_stage_call()

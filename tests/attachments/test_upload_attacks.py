@@ -22,7 +22,7 @@ from grants.core.forms import OneFile
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant, make_application, make_call
 from tests.attachments.fixtures import SAMPLES, local_storage, stored_keys, use_storage  # noqa: F401 - fixtures
-from tests.awards.reporting_factories import reporting_award
+from tests.reports.factories import reporting_award
 
 PDF_NAME, PDF, _ = SAMPLES["pdf"]
 PNG_NAME, PNG, _ = SAMPLES["png"]
@@ -133,7 +133,7 @@ def _organisation_documents(app, login, make_user, make_organisation) -> Surface
 
 
 def _report_files(app, login, make_user, make_organisation) -> Surface:
-    from grants.awards import reporting
+    from grants.reports import services as reporting
     from grants.awards.models import ReportDocument
 
     award = reporting_award(make_user, make_organisation)

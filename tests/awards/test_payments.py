@@ -10,13 +10,14 @@ from sqlalchemy import select
 
 from grants.accounts.enums import OrganisationKind
 from grants.audit.models import AuditEvent
-from grants.awards import reporting
+from grants.awards import payments
+from grants.reports import services as reporting
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod, PaymentStatus
-from grants.awards.portfolio import funds_by_award, funds_by_call
+from grants.portfolio.queries import funds_by_award, funds_by_call
 from grants.core.errors import DomainError
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant, make_call
-from tests.awards.reporting_factories import accept, award_rows, officer_for, reporting_award, submit
+from tests.reports.factories import accept, award_rows, officer_for, reporting_award, submit
 from tests.awards.test_concurrency import racing_app  # noqa: F401 - a fixture: a committed PostgreSQL database
 from tests.conftest import fresh
 
@@ -63,33 +64,33 @@ def test_the_payments_are_the_milestones_shares_of_the_award(award):
 
 def test_a_payment_is_not_released_before_its_report_is_accepted(award, officer):
     payment = award.milestones[0].payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+    _refused(payment, lambda: payments.release_payment(payment, officer=officer, **RELEASE),
              "released once the report for “Inception report” is accepted; that milestone is upcoming")
     payment = fresh(payment)
     submit(payment.milestone, payment.award.application.owner)
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE), "that milestone is submitted")
+    _refused(payment, lambda: payments.release_payment(payment, officer=officer, **RELEASE), "that milestone is submitted")
 
 
 def test_a_payment_is_released_once_its_report_is_accepted(award, officer, outbox):
     milestone = award.milestones[0]
     accept(milestone, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
+    payment = payments.release_payment(milestone.payment, officer=officer, **RELEASE)
     db.session.flush()
     assert payment.status is PaymentStatus.RELEASED and payment.released_at is not None
     assert outbox(kind="payment_released")[0].recipient == award.application.owner.email
     with pytest.raises(DomainError, match="already released"):
-        reporting.release_payment(payment, officer=officer, **RELEASE)
+        payments.release_payment(payment, officer=officer, **RELEASE)
 
 
 def test_payments_never_exceed_the_award(award, officer):
     inception, interim, _ = award.milestones
     accept(inception, officer)
     accept(interim, officer)
-    reporting.release_payment(inception.payment, officer=officer, **RELEASE)
+    payments.release_payment(inception.payment, officer=officer, **RELEASE)
     # As if the award had been cut after the schedule was made: $20,000 released, $40,000 left.
     award.amount_cents = 4_000_000
     payment = interim.payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+    _refused(payment, lambda: payments.release_payment(payment, officer=officer, **RELEASE),
              r"bring the released and paid payments to \$50,000, more than the award of \$40,000")
 
 
@@ -98,7 +99,7 @@ def test_release_is_refused_on_a_terminated_award(award, officer):
     accept(milestone, officer)
     award.status = AwardStatus.TERMINATED
     payment = milestone.payment
-    _refused(payment, lambda: reporting.release_payment(payment, officer=officer, **RELEASE), "This award is terminated")
+    _refused(payment, lambda: payments.release_payment(payment, officer=officer, **RELEASE), "This award is terminated")
 
 
 def test_the_final_payment_is_released_after_closeout(award, officer):
@@ -106,8 +107,8 @@ def test_the_final_payment_is_released_after_closeout(award, officer):
         accept(milestone, officer)
     assert award.status is AwardStatus.COMPLETED
     for payment in award.payments:
-        reporting.release_payment(payment, officer=officer, **RELEASE)
-    assert reporting.committed_cents(award) == award.amount_cents
+        payments.release_payment(payment, officer=officer, **RELEASE)
+    assert payments.committed_cents(award) == award.amount_cents
 
 
 # --- paid -------------------------------------------------------------------------------------
@@ -115,9 +116,9 @@ def test_the_final_payment_is_released_after_closeout(award, officer):
 def test_mark_paid_records_the_date(award, officer):
     milestone = award.milestones[0]
     accept(milestone, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
+    payment = payments.release_payment(milestone.payment, officer=officer, **RELEASE)
     today = reporting.local_today(award.call)
-    reporting.mark_paid(payment, officer=officer, paid_on=today, **PAID)
+    payments.mark_paid(payment, officer=officer, paid_on=today, **PAID)
     db.session.flush()
     assert (payment.status, payment.paid_on) == (PaymentStatus.PAID, today)
     assert payment.paid_at is not None
@@ -127,16 +128,16 @@ def test_mark_paid_refusals(award, officer):
     milestone = award.milestones[0]
     payment = milestone.payment
     today = reporting.local_today(award.call)
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today, **PAID),
+    _refused(payment, lambda: payments.mark_paid(payment, officer=officer, paid_on=today, **PAID),
              "Only a released payment can be marked paid; this one is scheduled")
     accept(fresh(milestone), officer)
-    reporting.release_payment(fresh(payment), officer=officer, **RELEASE)
+    payments.release_payment(fresh(payment), officer=officer, **RELEASE)
     payment = fresh(payment)
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today + timedelta(days=1), **PAID),
+    _refused(payment, lambda: payments.mark_paid(payment, officer=officer, paid_on=today + timedelta(days=1), **PAID),
              "cannot be in the future")
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today - timedelta(days=3), **PAID),
+    _refused(payment, lambda: payments.mark_paid(payment, officer=officer, paid_on=today - timedelta(days=3), **PAID),
              "cannot be before its release")
-    _refused(payment, lambda: reporting.mark_paid(payment, officer=officer, paid_on=None, **PAID), "Give the date")
+    _refused(payment, lambda: payments.mark_paid(payment, officer=officer, paid_on=None, **PAID), "Give the date")
 
 
 # --- totals per award and per call ------------------------------------------------------------
@@ -269,7 +270,7 @@ class TestTwoReleasesAtOnce:
                 with app.app_context():
                     try:
                         payment = db.session.get(Payment, payment_id)
-                        reporting.release_payment(payment, officer=db.session.get(User, officer_id), **RELEASE)
+                        payments.release_payment(payment, officer=db.session.get(User, officer_id), **RELEASE)
                         db.session.commit()
                         outcomes.append("released")
                     except DomainError as exc:
@@ -300,7 +301,7 @@ class TestTwoReleasesAtOnce:
         import threading
         import time
 
-        original, first = reporting.committed_cents, threading.Lock()
+        original, first = payments.committed_cents, threading.Lock()
 
         def sum_then_pause(award):
             amount = original(award)
@@ -308,7 +309,7 @@ class TestTwoReleasesAtOnce:
                 time.sleep(0.5)  # the other officer would sum the same figure now, but for the lock
             return amount
 
-        monkeypatch.setattr(reporting, "committed_cents", sum_then_pause)
+        monkeypatch.setattr(payments, "committed_cents", sum_then_pause)
         outcomes = self._race(racing_app, contest)
         assert sorted(outcomes)[1] == "released" and "more than the award of $100,000" in sorted(outcomes)[0]
         assert self._committed(racing_app, contest) == 6_000_000
@@ -316,14 +317,14 @@ class TestTwoReleasesAtOnce:
     def test_without_the_lock_both_would_be_released(self, racing_app, contest, monkeypatch):
         import threading
 
-        original, both_summed = reporting.committed_cents, threading.Barrier(2, timeout=30)
+        original, both_summed = payments.committed_cents, threading.Barrier(2, timeout=30)
 
         def sum_then_wait(award):
             amount = original(award)
             both_summed.wait()
             return amount
 
-        monkeypatch.setattr(reporting, "committed_cents", sum_then_wait)
-        monkeypatch.setattr(reporting, "_lock", lambda obj, *names: obj)
+        monkeypatch.setattr(payments, "committed_cents", sum_then_wait)
+        monkeypatch.setattr(payments, "_lock", lambda obj, *names: obj)
         assert self._race(racing_app, contest) == ["released", "released"]
         assert self._committed(racing_app, contest) == 12_000_000

@@ -10,12 +10,13 @@ from sqlalchemy import select
 
 from grants.accounts.models import User
 from grants.audit.models import AuditEvent
-from grants.awards import reporting, targets
+from grants.awards import targets
+from grants.reports import services as reporting
 from grants.awards.enums import MilestoneStatus, PaymentHold, ShortfallChoice
 from grants.awards.models import Milestone
 from grants.extensions import db
 from tests.awards.fixtures import make_officer
-from tests.awards.reporting_factories import reporting_award, submit
+from tests.reports.factories import reporting_award, submit
 from tests.awards.test_concurrency import database, racing_app  # noqa: F401 - fixtures: a committed PostgreSQL database
 from tests.concurrency import act_after_all_read
 

@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from grants.audit.models import AuditEvent
-from grants.awards import reporting, targets
+from grants.awards import payments, targets
+from grants.reports import services as reporting
 from grants.awards.enums import MilestoneStatus, PaymentHold, PaymentMethod, PaymentStatus, ShortfallChoice
 from grants.core.errors import DomainError, PermissionDenied, TransitionNotAllowed
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant
-from tests.awards.reporting_factories import reporting_award, submit
+from tests.reports.factories import reporting_award, submit
 from tests.awards.test_payments import award, officer  # noqa: F401 - fixtures
 from tests.conftest import fresh
 
@@ -126,7 +127,7 @@ def test_a_report_that_meets_every_target_has_no_shortfall_and_is_accepted_as_be
     reporting.accept_report(milestone, officer=officer)
     assert milestone.status is MilestoneStatus.ACCEPTED
     assert milestone.payment.hold is None and milestone.payment.shortfall_justification == ""
-    reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
+    payments.release_payment(milestone.payment, officer=officer, **RELEASE)
     assert milestone.payment.status is PaymentStatus.RELEASED
 
 
@@ -158,7 +159,7 @@ def test_release_with_a_justification_records_it_and_the_payment_can_be_released
     assert payment.shortfall_justification == "Rain cancelled two events; on track otherwise."
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.release_justified"))
     assert event.details["shortfalls"] == ["Community members reached: 1,200 of 1,500"]
-    reporting.release_payment(payment, officer=officer, **RELEASE)
+    payments.release_payment(payment, officer=officer, **RELEASE)
     assert payment.status is PaymentStatus.RELEASED and payment.payment_method is PaymentMethod.BANK_TRANSFER
 
 
@@ -176,18 +177,18 @@ def test_a_held_payment_is_released_only_after_the_grantees_revised_plan_is_acce
     assert (milestone.status, payment.hold, payment.hold_reason) == (
         MilestoneStatus.ACCEPTED, PaymentHold.HELD, "Say how you will reach the 1,500 residents.")
     assert payment.held_at is not None
-    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+    _refused(milestone, lambda: payments.release_payment(payment, officer=officer, **RELEASE),
              "held pending a revised plan")
 
     targets.submit_revised_plan(payment, author=owner, plan=PLAN)
     assert (payment.hold, payment.revised_plan) == (PaymentHold.PLAN_SUBMITTED, PLAN)
     assert payment.plan_submitted_at is not None
-    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+    _refused(milestone, lambda: payments.release_payment(payment, officer=officer, **RELEASE),
              "accept the grantee's revised plan first")
 
     targets.accept_revised_plan(payment, officer=officer)
     assert payment.hold is PaymentHold.PLAN_ACCEPTED and payment.plan_accepted_at is not None
-    reporting.release_payment(payment, officer=officer, **RELEASE)
+    payments.release_payment(payment, officer=officer, **RELEASE)
     db.session.flush()
     assert payment.status is PaymentStatus.RELEASED
     assert _actions(payment) == ["payment.held", "payment.plan_submitted", "payment.plan_accepted",
@@ -246,11 +247,11 @@ def test_a_returned_plan_holds_the_payment_again_until_another_is_accepted(award
              "Say what the plan must change")
     targets.return_revised_plan(payment, officer=officer, comments="Name the venues and the dates.")
     assert (payment.hold, payment.hold_reason) == (PaymentHold.HELD, "Name the venues and the dates.")
-    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, **RELEASE),
+    _refused(milestone, lambda: payments.release_payment(payment, officer=officer, **RELEASE),
              "held pending a revised plan")
     targets.submit_revised_plan(payment, author=owner, plan=PLAN + " At the Elm Street and 5th Avenue shops.")
     targets.accept_revised_plan(payment, officer=officer)
-    reporting.release_payment(payment, officer=officer, **RELEASE)
+    payments.release_payment(payment, officer=officer, **RELEASE)
     db.session.flush()
     assert _actions(payment) == ["payment.held", "payment.plan_submitted", "payment.plan_returned",
                                  "payment.plan_submitted", "payment.plan_accepted", "payment.released"]
@@ -300,11 +301,11 @@ def _accepted_payment(award, officer):
 def test_release_needs_the_confirmation_and_a_method(award, officer):
     milestone = _accepted_payment(award, officer)
     payment = milestone.payment
-    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, method=PaymentMethod.CHECK,
+    _refused(milestone, lambda: payments.release_payment(payment, officer=officer, method=PaymentMethod.CHECK,
                                                           confirmed=False), "Tick “I confirm” to release")
-    _refused(milestone, lambda: reporting.release_payment(payment, officer=officer, method=None, confirmed=True),
+    _refused(milestone, lambda: payments.release_payment(payment, officer=officer, method=None, confirmed=True),
              "Choose how the payment is made")
-    reporting.release_payment(payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
+    payments.release_payment(payment, officer=officer, method=PaymentMethod.CHECK, confirmed=True)
     db.session.flush()
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.released"))
     assert event.details["paid_by"] == "check"
@@ -312,15 +313,15 @@ def test_release_needs_the_confirmation_and_a_method(award, officer):
 
 def test_mark_paid_needs_the_confirmation_and_a_reference_and_records_it(award, officer):
     milestone = _accepted_payment(award, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
+    payment = payments.release_payment(milestone.payment, officer=officer, **RELEASE)
     today = reporting.local_today(award.call)
-    _refused(milestone, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today, reference="ACH 1",
+    _refused(milestone, lambda: payments.mark_paid(payment, officer=officer, paid_on=today, reference="ACH 1",
                                                     confirmed=False), "Tick “I confirm” to record")
-    _refused(milestone, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today, reference="  ",
+    _refused(milestone, lambda: payments.mark_paid(payment, officer=officer, paid_on=today, reference="  ",
                                                     confirmed=True), "Give the payment's reference")
-    _refused(milestone, lambda: reporting.mark_paid(payment, officer=officer, paid_on=today, reference="x" * 101,
+    _refused(milestone, lambda: payments.mark_paid(payment, officer=officer, paid_on=today, reference="x" * 101,
                                                     confirmed=True), "at most 100 characters")
-    reporting.mark_paid(payment, officer=officer, paid_on=today, reference=" ACH 2026-77 ", confirmed=True)
+    payments.mark_paid(payment, officer=officer, paid_on=today, reference=" ACH 2026-77 ", confirmed=True)
     db.session.flush()
     assert (payment.status, payment.payment_reference) == (PaymentStatus.PAID, "ACH 2026-77")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "payment.paid"))
@@ -329,7 +330,7 @@ def test_mark_paid_needs_the_confirmation_and_a_reference_and_records_it(award, 
 
 def test_the_database_refuses_a_paid_payment_without_a_reference(award, officer):
     milestone = _accepted_payment(award, officer)
-    payment = reporting.release_payment(milestone.payment, officer=officer, **RELEASE)
+    payment = payments.release_payment(milestone.payment, officer=officer, **RELEASE)
     payment.status, payment.paid_at, payment.paid_on = PaymentStatus.PAID, payment.released_at, award.start_on
     with pytest.raises(IntegrityError, match="paid_has_reference"):
         db.session.flush()

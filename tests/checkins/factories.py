@@ -8,7 +8,7 @@ from grants.applications.models import BudgetLine
 from grants.calls.models import CheckInStatement
 from grants.checkins import services
 from grants.extensions import db
-from tests.awards.reporting_factories import partner_users, reporting_award
+from tests.reports.factories import partner_users, reporting_award
 
 STATEMENTS = ("Decisions about the project are made jointly.",
               "Our organisation receives its share of funds on time.",

@@ -8,14 +8,14 @@ from sqlalchemy import select
 
 from grants.accounts.enums import OrganisationKind, Role
 from grants.audit.models import AuditEvent
-from grants.awards import reporting
+from grants.reports import services as reporting
 from grants.awards.enums import MilestoneStatus
 from grants.checkins import services
 from grants.checkins.enums import CheckInResponse
 from grants.checkins.services import Answer, CheckInIncomplete
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit
 from grants.extensions import db
-from tests.awards.reporting_factories import officer_for, submit
+from tests.reports.factories import officer_for, submit
 from tests.checkins.factories import STATEMENTS, answer, check_in_award, people, subaward
 
 
@@ -152,7 +152,7 @@ def test_the_check_in_closes_when_the_report_is_accepted(award, officer):
 
 
 def test_a_call_without_statements_asks_no_check_in(make_user, make_organisation, officer):
-    from tests.awards.reporting_factories import reporting_award
+    from tests.reports.factories import reporting_award
 
     award = reporting_award(make_user, make_organisation, signoff=False)
     milestone = award.milestones[0]
@@ -233,7 +233,7 @@ def test_the_portfolio_counts_each_organisations_latest_answer(award, officer, m
 
 
 def test_the_portfolio_runs_as_many_queries_for_many_awards_as_for_one(award, make_user, make_organisation):
-    from tests.awards.reporting_factories import counted_statements
+    from tests.reports.factories import counted_statements
 
     answer(award.milestones[0], people(award)[0])
     with counted_statements() as one:

@@ -15,7 +15,7 @@ from grants.checkins import services
 from grants.checkins.enums import CheckInResponse
 from grants.checkins.models import FollowUpNote
 from grants.extensions import db
-from tests.awards.reporting_factories import officer_for, submit
+from tests.reports.factories import officer_for, submit
 from tests.checkins.factories import STATEMENTS, answer, check_in_award, people
 
 CANDID = "The lead decides and tells us afterwards."

@@ -16,7 +16,7 @@ from grants.core.csv_export import FORMULA_TRIGGERS, PLAIN_NUMBER, cell as _cell
 from grants.applications.models import Partner
 from grants.extensions import db
 from tests.applications.fixtures import make_call
-from tests.awards.reporting_factories import award_rows
+from tests.reports.factories import award_rows
 from tests.reviews.scoring_factories import light_application, submitted_review
 
 # Each free-text field the exports carry starts with a different trigger.

@@ -16,7 +16,7 @@ from grants.core.types import utcnow
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant, make_call
 from tests.awards.fixtures import make_decision, make_officer
-from tests.awards.reporting_factories import award_rows
+from tests.reports.factories import award_rows
 from tests.reviews.scoring_factories import light_application
 
 

@@ -1,9 +1,8 @@
-"""Milestone reports and payments: drafts and versions, documents, partner sign-off, the
-officer's decision, closeout, releasing and paying payments, overdue milestones and their
-reminders.
+"""Milestone reports: drafts and versions, documents, partner sign-off, the officer's
+decision, closeout, overdue milestones and their reminders (payments: grants.awards.payments).
 
 Every function changes objects, records audit events and queues e-mails; none commits.
-Each verb locks the row it moves (milestone, payment, award) before it checks the state, so
+Each verb locks the row it moves (milestone, award) before it checks the state, so
 two people acting at once cannot both pass a check (PostgreSQL; SQLite serialises writers).
 
 Rules the portfolio and the pages rely on:
@@ -33,11 +32,8 @@ from grants.audit.services import record_event
 from grants.awards.enums import (
     AWARD_TRANSITIONS,
     MILESTONE_TRANSITIONS,
-    PAYMENT_TRANSITIONS,
     AwardStatus,
     MilestoneStatus,
-    PaymentMethod,
-    PaymentStatus,
     ReportOutcome,
     ShortfallChoice,
 )
@@ -45,20 +41,19 @@ from grants.awards.models import (
     Award,
     Milestone,
     MilestoneReport,
-    Payment,
     ReportDocument,
     ReportMetricValue,
     ReportSignOff,
     ReportSpending,
 )
 from grants.awards import targets
+from grants.awards.payments import award_reference
 from grants.awards.permissions import can_sign_off_report, is_grantee
 from grants.checkins import services as checkins
 from grants.core.dates import format_date
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit
 from grants.core.lifecycle import apply_transition
-from grants.core.money import format_money
-from grants.core.timezones import in_zone
+from grants.core.timezones import local_today
 from grants.core.types import utcnow
 from grants.core.urls import external_url
 from grants.extensions import db
@@ -66,8 +61,6 @@ from grants.notifications.services import queue_email
 
 # A report can be (re)filed only from these states.
 REPORTABLE = (MilestoneStatus.UPCOMING, MilestoneStatus.REVISION_REQUESTED)
-# Payments whose money has left the scheduled state: they count against the award.
-COMMITTED_PAYMENTS = (PaymentStatus.RELEASED, PaymentStatus.PAID)
 # Metric values are counts; the cap keeps them in a BIGINT with room for sums.
 MAX_METRIC_VALUE = 10 ** 12
 NARRATIVE_LIMIT = 50_000
@@ -78,11 +71,6 @@ STALE_REPORT_MESSAGE = ("Someone else changed this report after you opened it, s
 
 
 # --- dates and overdue ------------------------------------------------------------------
-
-def local_today(call, now: datetime | None = None) -> date:
-    """The date the call's clocks show: due dates are days in the call's time zone."""
-    return in_zone(now or utcnow(), call.time_zone).date()
-
 
 def is_overdue(milestone: Milestone, today: date) -> bool:
     """Past due with no report waiting for a decision or accepted, on an active award."""
@@ -317,16 +305,12 @@ def submit_report(milestone: Milestone, *, author, content: ReportContent,
     return report
 
 
-def _reference(award: Award) -> str:
-    return award.application.reference_number or f"award {award.id}"
-
-
 def _ask_partners_to_sign_off(milestone: Milestone, report: MilestoneReport) -> None:
     award = milestone.award
     for partner in award.application.partners:
         queue_email(recipient=partner.contact_email, kind="report_sign_off_requested",
                     template="report_sign_off_requested",
-                    subject=f"Please sign off the report: {milestone.name}, {_reference(award)}",
+                    subject=f"Please sign off the report: {milestone.name}, {award_reference(award)}",
                     partner=partner, award=award, milestone=milestone, report=report,
                     link=external_url("awards.report_sign_off", award_id=award.id, milestone_id=milestone.id))
 
@@ -438,8 +422,8 @@ def _tell_grantee(milestone: Milestone, report: MilestoneReport, *, accepted: bo
         queue_email(recipient=user.email, recipient_user=user,
                     kind="report_accepted" if accepted else "report_revision_requested",
                     template="report_decided",
-                    subject=(f"Report accepted: {milestone.name}, {_reference(award)}" if accepted
-                             else f"Revision requested: {milestone.name}, {_reference(award)}"),
+                    subject=(f"Report accepted: {milestone.name}, {award_reference(award)}" if accepted
+                             else f"Revision requested: {milestone.name}, {award_reference(award)}"),
                     user=user, award=award, milestone=milestone, report=report, accepted=accepted,
                     link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))
 
@@ -509,97 +493,6 @@ def request_revision(milestone: Milestone, *, officer, comments: str) -> Milesto
     return report
 
 
-# --- payments -------------------------------------------------------------------------------
-
-def committed_cents(award: Award) -> int:
-    """What the award's released and paid payments add up to (one SUM, read under the lock)."""
-    return int(db.session.scalar(select(func.coalesce(func.sum(Payment.amount_cents), 0)).where(
-        Payment.award_id == award.id, Payment.status.in_(COMMITTED_PAYMENTS))) or 0)
-
-
-NOT_CONFIRMED = "Tick “I confirm” to {what}. Nothing was {done}."
-
-
-def release_payment(payment: Payment, *, officer, method: PaymentMethod | None, confirmed: bool) -> Payment:
-    """Release a scheduled payment to the grantee, to be paid by ``method``.
-
-    Refused (nothing changed) unless the officer confirmed and chose a method, the award is
-    active or completed, the payment's milestone report is accepted, a hold on it has ended
-    with an accepted revised plan, and the released and paid payments with this one stay
-    within the award amount. The award's row is locked first, so two releases at once cannot
-    both pass the check. Side effects: audit event ``payment.released`` (with the method); an
-    e-mail to the application's owner.
-    """
-    if not confirmed:
-        raise DomainError(NOT_CONFIRMED.format(what="release the payment", done="released"))
-    if not isinstance(method, PaymentMethod):
-        raise DomainError("Choose how the payment is made (bank transfer, check, card or other). Nothing was "
-                          "released.")
-    award = _lock(payment.award, "status", "amount_cents", "version")  # version: the mapper checks it
-    _lock(payment, "status", "hold")
-    if payment.status is not PaymentStatus.SCHEDULED:
-        raise DomainError(f"This payment is already {payment.status.label.lower()}.")
-    held = targets.release_blocker(payment)
-    if held:
-        raise DomainError(held)
-    if award.status not in (AwardStatus.ACTIVE, AwardStatus.COMPLETED):
-        raise DomainError(f"This award is {award.status.label.lower()}; its payments cannot be released.")
-    milestone = payment.milestone
-    if milestone is not None and milestone.status is not MilestoneStatus.ACCEPTED:
-        raise DomainError(f"This payment is released once the report for “{milestone.name}” is accepted; that "
-                          f"milestone is {milestone.status.label.lower()}. Nothing was released.")
-    already = committed_cents(award)
-    if already + payment.amount_cents > award.amount_cents:
-        raise DomainError(
-            f"Releasing {format_money(payment.amount_cents)} would bring the released and paid payments to "
-            f"{format_money(already + payment.amount_cents)}, more than the award of "
-            f"{format_money(award.amount_cents)}. Nothing was released.")
-    payment.payment_method = method
-    apply_transition(payment, PaymentStatus.RELEASED, PAYMENT_TRANSITIONS, actor=officer, action="payment.released",
-                     details={"award_id": award.id, "amount_cents": payment.amount_cents,
-                              "milestone_id": payment.milestone_id, "paid_by": method.in_words})
-    owner = award.application.owner
-    queue_email(recipient=owner.email, recipient_user=owner, kind="payment_released", template="payment_released",
-                subject=f"Payment released: {format_money(payment.amount_cents)}, {_reference(award)}",
-                user=owner, award=award, payment=payment,
-                link=external_url("awards.grantee_dashboard"))
-    return payment
-
-
-REFERENCE_LIMIT = 100
-
-
-def mark_paid(payment: Payment, *, officer, paid_on: date | None, reference: str, confirmed: bool,
-              now: datetime | None = None) -> Payment:
-    """Record that a released payment was paid on ``paid_on`` (a day in the call's zone, not
-    in the future, not before its release) under ``reference`` (the bank transfer's or the
-    check's number, required), once the officer confirmed. Audited as ``payment.paid``."""
-    if not confirmed:
-        raise DomainError(NOT_CONFIRMED.format(what="record the payment as paid", done="recorded"))
-    reference = (reference or "").strip()
-    if not reference:
-        raise DomainError("Give the payment's reference (the transfer's or check's number). Nothing was recorded.")
-    if len(reference) > REFERENCE_LIMIT:
-        raise DomainError(f"The reference may be at most {REFERENCE_LIMIT} characters long. Nothing was recorded.")
-    _lock(payment, "status")
-    if payment.status is not PaymentStatus.RELEASED:
-        raise DomainError("Only a released payment can be marked paid; this one is "
-                          f"{payment.status.label.lower()}.")
-    call = payment.award.call
-    if paid_on is None:
-        raise DomainError("Give the date the payment was made.")
-    if paid_on > local_today(call, now):
-        raise DomainError("The payment date cannot be in the future.")
-    released_on = in_zone(payment.released_at, call.time_zone).date()
-    if paid_on < released_on:
-        raise DomainError(f"The payment date cannot be before its release on {format_date(released_on)}.")
-    payment.paid_on, payment.payment_reference = paid_on, reference
-    apply_transition(payment, PaymentStatus.PAID, PAYMENT_TRANSITIONS, actor=officer, action="payment.paid",
-                     details={"award_id": payment.award_id, "amount_cents": payment.amount_cents,
-                              "paid_on": paid_on.isoformat(), "reference": reference})
-    return payment
-
-
 # --- reminders ------------------------------------------------------------------------------
 
 @dataclass
@@ -631,8 +524,8 @@ def queue_milestone_reminders(*, due_soon_days: int = 14, now: datetime | None =
         message = queue_email(
             recipient=owner.email, recipient_user=owner, kind=f"milestone_reminder_{kind.replace('-', '_')}",
             dedupe_key=f"milestone-reminder:{milestone.id}:{kind}", template="milestone_reminder",
-            subject=(f"Overdue report: {milestone.name}, {_reference(award)}" if kind == "overdue"
-                     else f"Report due {format_date(milestone.due_on, with_year=False)}: {milestone.name}, {_reference(award)}"),
+            subject=(f"Overdue report: {milestone.name}, {award_reference(award)}" if kind == "overdue"
+                     else f"Report due {format_date(milestone.due_on, with_year=False)}: {milestone.name}, {award_reference(award)}"),
             user=owner, award=award, milestone=milestone, overdue=kind == "overdue",
             days_left=days_until_due(milestone, today),
             link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))

@@ -10,12 +10,12 @@ import re
 
 import pytest
 
-from grants.awards import reporting
+from grants.reports import services as reporting
 from grants.awards.enums import MilestoneStatus, PaymentHold, PaymentMethod, PaymentStatus
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant
-from tests.awards.reporting_factories import reporting_award, submit
-from tests.awards.test_reporting_views import as_user, officer  # noqa: F401 - fixtures
+from tests.reports.factories import reporting_award, submit
+from tests.reports.test_views import as_user, officer  # noqa: F401 - fixtures
 from tests.conftest import fresh
 
 PLAN = "Evening sessions twice a month, and the barbers invite their clients."

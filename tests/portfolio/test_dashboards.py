@@ -14,10 +14,10 @@ import pytest
 
 from grants.accounts.enums import OrganisationKind
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus
-from grants.awards.portfolio import build_portfolio, metric_totals, timeliness_by_award
+from grants.portfolio.queries import build_portfolio, metric_totals, timeliness_by_award
 from grants.extensions import db
 from tests.applications.fixtures import make_applicant, make_call
-from tests.awards.reporting_factories import add_metrics, award_rows, counted_statements, officer_for
+from tests.reports.factories import add_metrics, award_rows, counted_statements, officer_for
 
 TODAY = date.today()
 

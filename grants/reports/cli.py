@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from grants.awards.reporting import queue_milestone_reminders
+from grants.reports.services import queue_milestone_reminders
 from grants.extensions import db
 
 awards_cli = AppGroup("awards", help="Awards, milestones and payments.")

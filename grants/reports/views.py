@@ -1,5 +1,6 @@
-"""Milestone reports, payments and the portfolio: the grantee's report page, partner sign-off
-and dashboard; the officer's milestone review, payment buttons, portfolio dashboards and CSV.
+"""Milestone reports: the grantee's report page and partner sign-off; the officer's milestone
+review and its payment buttons. Registered on the awards blueprint, so endpoints keep their
+``awards.`` names.
 
 Same shape as every view: load or 404, check the permission, call one service, commit once.
 Drafts are private to the grantee's team: staff see submitted versions only.
@@ -11,26 +12,26 @@ from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from grants.accounts.forms import ActionForm
 from grants.applications.enums import BudgetCategory
-from grants.applications.intake_views import _dollars
-from grants.applications.models import Application, Collaborator
 from grants.attachments.views import serve_stored_file
 from grants.audit.services import record_event
-from grants.awards import portfolio as figures
-from grants.awards import reporting, targets
+from grants.awards import payments, targets
 from grants.awards.blueprint import bp
-from grants.awards.charts import bar_chart, funds_chart, milestones_chart
-from grants.core.csv_export import csv_download
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod
 from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportDocument
 from grants.awards.permissions import can_decide, can_file_report, can_view_award, is_grantee
-from grants.awards.reporting_forms import (
+from grants.checkins import services as checkins
+from grants.core.dates import format_date
+from grants.core.errors import DomainError
+from grants.core.money import format_money
+from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
+from grants.extensions import db
+from grants.reports import services as reporting
+from grants.reports.forms import (
     DecisionForm,
     PaidForm,
     ReleasePaymentForm,
@@ -41,14 +42,6 @@ from grants.awards.reporting_forms import (
     spending_field_name,
     targets_form_class,
 )
-from grants.calls.models import Call
-from grants.checkins import services as checkins
-from grants.core.dates import format_date
-from grants.core.errors import DomainError
-from grants.core.money import format_money
-from grants.core.types import utcnow
-from grants.core.web import keeps_input_on_csrf_error, load_or_404, require, role_required
-from grants.extensions import db
 
 
 def _me():
@@ -121,7 +114,7 @@ def _render_report(award: Award, milestone: Milestone, form, status: int = 200, 
     today = reporting.local_today(award.call)
     latest = reporting.latest_submitted(milestone)
     return render_template(
-        "awards/reporting/report.html", award=award, call=award.call, milestone=milestone, form=form,
+        "reports/report.html", award=award, call=award.call, milestone=milestone, form=form,
         may_file=may_file, is_grantee=grantee, draft=reporting.current_draft(milestone) if grantee else None,
         versions=reporting.submitted_versions(milestone), latest=latest,
         carried_files=_carried_files(milestone) if may_file else [],
@@ -246,7 +239,7 @@ def report_sign_off(award_id: int, milestone_id: int):
                     return redirect(url_for("awards.report_sign_off", award_id=award.id, milestone_id=milestone.id))
     signed = {sign_off.partner_id: sign_off for sign_off in report.sign_offs} if report is not None else {}
     return render_template(
-        "awards/reporting/sign_off.html", award=award, call=award.call, milestone=milestone, report=report,
+        "reports/sign_off.html", award=award, call=award.call, milestone=milestone, report=report,
         partner=partner, signed=signed, form=form, categories=list(BudgetCategory),
         metric_value=reporting.metric_value, spending_in=reporting.spending_in,
         can_sign=(partner is not None and report is not None and milestone.status is MilestoneStatus.SUBMITTED
@@ -255,7 +248,7 @@ def report_sign_off(award_id: int, milestone_id: int):
     ), status
 
 
-# --- what the award pages show of reports (templates/awards/reporting/_*_award.html) ------------
+# --- what the award pages show of reports (templates/reports/_*_award.html) ------------
 
 @dataclass
 class MilestoneOverview:
@@ -295,36 +288,6 @@ def local_today_of(call):
     return reporting.local_today(call)
 
 
-# --- the grantee's dashboard ------------------------------------------------------------------
-
-@bp.route("/my/awards")
-@login_required
-def grantee_dashboard():
-    """The user's awards (owner or active collaborator): milestones that need them, payments."""
-    collaborates = select(Collaborator.application_id).where(
-        Collaborator.user_id == current_user.id, Collaborator.accepted_at.is_not(None),
-        Collaborator.revoked_at.is_(None))
-    awards = db.session.scalars(
-        select(Award).join(Application, Application.id == Award.application_id)
-        .where((Application.owner_id == current_user.id) | Application.id.in_(collaborates))
-        .options(*figures.award_loading(), selectinload(Award.milestones).selectinload(Milestone.payment),
-                 selectinload(Award.payments))
-        .order_by(Award.offered_at.desc(), Award.id.desc())).unique().all()
-    funds = figures.funds_by_award(award_ids=[award.id for award in awards])
-    now = utcnow()
-    rows = []
-    for award in awards:
-        today = reporting.local_today(award.call, now)
-        milestones = [(m, reporting.is_overdue(m, today), reporting.days_until_due(m, today))
-                      for m in award.milestones]
-        rows.append({"award": award, "funds": funds.get(award.id, figures.Funds()), "milestones": milestones,
-                     "attention": [(m, overdue, days) for m, overdue, days in milestones
-                                   if award.status is AwardStatus.ACTIVE and m.status in reporting.REPORTABLE
-                                   and (overdue or days <= 30 or m.status is MilestoneStatus.REVISION_REQUESTED)]})
-    return render_template("awards/reporting/grantee_dashboard.html", rows=rows,
-                           has_award_page="awards.award_detail" in _endpoints())
-
-
 # --- the officer's review of a milestone --------------------------------------------------------
 
 def _targets_form(milestone: Milestone, formdata=None):
@@ -344,7 +307,7 @@ def _render_review(milestone: Milestone, *, accept_form=None, revision_form=None
         paid_form = PaidForm(formdata=None)
         paid_form.paid_on.data = today
     return render_template(
-        "awards/reporting/milestone.html", award=award, call=award.call, milestone=milestone,
+        "reports/milestone.html", award=award, call=award.call, milestone=milestone,
         versions=reporting.submitted_versions(milestone), latest=latest,
         waiting_for=reporting.partners_to_sign(latest) if latest is not None else [],
         check_in=checkins.summary_for(milestone, current_user),
@@ -461,8 +424,8 @@ def release_payment(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = ReleasePaymentForm()
     return _payment_action(
-        payment, form, lambda: reporting.release_payment(payment, officer=_me(), method=form.chosen_method,
-                                                         confirmed=bool(form.confirm.data)),
+        payment, form, lambda: payments.release_payment(payment, officer=_me(), method=form.chosen_method,
+                                                        confirmed=bool(form.confirm.data)),
         lambda: f"The payment of {format_money(payment.amount_cents)} is released, to be paid by "
                 f"{payment.payment_method.in_words}. Mark it paid once the money has gone out.",
         "The payment was not released.")
@@ -494,77 +457,8 @@ def mark_payment_paid(payment_id: int):
     payment = load_or_404(Payment, payment_id)
     form = PaidForm()
     return _payment_action(
-        payment, form, lambda: reporting.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data,
-                                                   reference=form.reference.data, confirmed=bool(form.confirm.data)),
+        payment, form, lambda: payments.mark_paid(payment, officer=_me(), paid_on=form.paid_on.data,
+                                                  reference=form.reference.data, confirmed=bool(form.confirm.data)),
         lambda: f"The payment of {format_money(payment.amount_cents)} is recorded as paid on "
                 f"{format_date(payment.paid_on)}, reference {payment.payment_reference}.",
         "The payment was not marked paid.")
-
-
-# --- the portfolio ------------------------------------------------------------------------------
-
-@bp.route("/manage/portfolio")
-@role_required(can_decide)
-def portfolio():
-    # Across calls the page shows calls, not awards: no object per award is loaded.
-    data = figures.build_portfolio(with_awards=False)
-    return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
-                           has_award_page="awards.manage_award" in _endpoints())
-
-
-@bp.route("/manage/calls/<int:call_id>/portfolio")
-@role_required(can_decide)
-def call_portfolio(call_id: int):
-    call = load_or_404(Call, call_id)
-    data = figures.build_portfolio(call=call)
-    return render_template("awards/reporting/portfolio.html", portfolio=data, charts=_charts(data),
-                           funnel=figures.stage_funnel(call),
-                           has_award_page="awards.manage_award" in _endpoints())
-
-
-def _charts(data: figures.Portfolio) -> dict:
-    per_row = ([(row.award.application.reference_number or f"Award {row.award.id}", row.funds)
-                for row in data.awards] if data.call is not None
-               else [(row.call.title, row.funds) for row in data.calls])
-    return {
-        "funds": funds_chart(data.funds),
-        "milestones": milestones_chart(data.timeliness),
-        "paid": bar_chart(
-            [(label, [("Awarded", funds.awarded_cents), ("Paid", funds.paid_cents)]) for label, funds in per_row],
-            series=("Awarded", "Paid"), money=True,
-            title="Awarded and paid, by award" if data.call is not None else "Awarded and paid, by call"),
-    }
-
-
-CSV_HEADER = ["Call", "Reference", "Project title", "Lead organisation", "Award status", "Start", "End",
-              "Awarded (cents)", "Awarded (USD)", "Released (cents)", "Paid (cents)", "Remaining (cents)",
-              "Remaining (USD)", "To community partners (cents)", "To community partners (%)",
-              "Milestones", "On time", "Late", "Overdue now", "Not yet due"]
-
-
-@bp.route("/manage/portfolio.csv")
-@role_required(can_decide)
-def portfolio_csv():
-    """One row per award (declined ones left out); with ?call_id= one call's awards, with a
-    column per outcome metric (the award's latest accepted figure)."""
-    call_id = request.args.get("call_id", type=int)
-    call = load_or_404(Call, call_id) if call_id is not None else None
-    data = figures.build_portfolio(call=call)
-    metrics = call.metrics if call is not None else []
-    header = CSV_HEADER + [f"{metric.name}" + (f" ({metric.unit})" if metric.unit else "") for metric in metrics]
-    rows = []
-    for row in data.awards:
-        award, funds, timing = row.award, row.funds, row.timeliness
-        percent = funds.community_percent
-        rows.append([award.call.title, award.application.reference_number, award.application.title,
-                     award.application.lead_organisation.name, award.status.label, award.start_on.isoformat(),
-                     award.end_on.isoformat(), funds.awarded_cents, _dollars(funds.awarded_cents),
-                     funds.released_cents, funds.paid_cents, funds.remaining_cents, _dollars(funds.remaining_cents),
-                     funds.community_cents, f"{percent:.1f}" if percent is not None else "",
-                     timing.total, timing.on_time, timing.late, timing.overdue, timing.not_due]
-                    + [row.metric_values.get(metric.id, "") for metric in metrics])
-    name = f"portfolio-call-{call.id}" if call is not None else "portfolio"
-    record_event("portfolio.exported", actor=_me(), target=call,
-                 details={"rows": len(rows), "call_id": call.id if call is not None else None})
-    db.session.commit()
-    return csv_download(f"{name}-{utcnow():%Y-%m-%d}.csv", header, rows)

@@ -10,9 +10,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from grants.accounts.forms import MultiCheckboxField
 from grants.applications.enums import BudgetCategory
 from grants.awards.enums import PaymentMethod, ShortfallChoice
-from grants.awards.reporting import MAX_METRIC_VALUE, NARRATIVE_LIMIT, REFERENCE_LIMIT
+from grants.awards.payments import REFERENCE_LIMIT
 from grants.awards.targets import MAX_TARGET, REASON_LIMIT
 from grants.core.forms import BaseForm, MoneyField, NumberRange
+from grants.reports.services import MAX_METRIC_VALUE, NARRATIVE_LIMIT
 
 WHOLE_NUMBER = "Enter a whole number, 0 or more (for example 250)."
 

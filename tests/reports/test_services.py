@@ -1,5 +1,5 @@
 """Milestone reports: drafts, versions, documents, partner sign-off, the officer's decision,
-closeout, overdue milestones and reminders (grants.awards.reporting)."""
+closeout, overdue milestones and reminders (grants.reports.services)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from grants.audit.models import AuditEvent
-from grants.awards import reporting
+from grants.reports import services as reporting
 from grants.awards.enums import AwardStatus, MilestoneStatus, ReportOutcome
 from grants.awards.models import MilestoneReport, ReportDocument, ReportSignOff
 from grants.core.errors import DomainError, PermissionDenied, StaleEdit
 from grants.extensions import db
-from tests.awards.reporting_factories import (
+from tests.reports.factories import (
     accept,
     full_content,
     officer_for,

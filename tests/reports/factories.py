@@ -22,7 +22,7 @@ from sqlalchemy import select
 from grants.accounts.models import Organisation, User
 from grants.applications.enums import ApplicationStatus, BudgetCategory
 from grants.applications.models import Application, BudgetLine, Partner
-from grants.awards import reporting
+from grants.reports import services as reporting
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentMethod, PaymentStatus, ReportOutcome
 from grants.awards.models import Award, Milestone, MilestoneReport, Payment, ReportMetricValue
 from grants.calls.models import OutcomeMetric

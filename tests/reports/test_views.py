@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from grants.applications.enums import BudgetCategory
-from grants.awards import reporting
+from grants.reports import services as reporting
 from grants.awards.enums import AwardStatus, MilestoneStatus, PaymentStatus, ReportOutcome
 from grants.awards.models import MilestoneReport, ReportDocument
 from grants.extensions import db
 from tests.applications.fixtures import PDF
-from tests.awards.reporting_factories import officer_for, partner_users, reporting_award, submit
+from tests.reports.factories import officer_for, partner_users, reporting_award, submit
 from tests.conftest import fresh
 
 
@@ -279,7 +279,7 @@ def test_sign_off_refusals(award, as_user):
 
 
 def test_the_award_pages_show_reports_and_the_payment_buttons(award, officer, as_user):
-    from tests.awards.reporting_factories import accept
+    from tests.reports.factories import accept
 
     milestone = award.milestones[0]
     accept(milestone, officer)
