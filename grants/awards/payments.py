@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from grants.awards import targets
@@ -83,7 +84,8 @@ def release_payment(payment: Payment, *, officer, method: PaymentMethod | None, 
                               "milestone_id": payment.milestone_id, "paid_by": method.in_words})
     owner = award.application.owner
     queue_email(recipient=owner.email, recipient_user=owner, kind="payment_released", template="payment_released",
-                subject=f"Payment released: {format_money(payment.amount_cents)}, {award_reference(award)}",
+                subject=_l("Payment released: %(amount)s, %(reference)s", amount=format_money(payment.amount_cents),
+                           reference=award_reference(award)),
                 user=owner, award=award, payment=payment,
                 link=external_url("awards.grantee_dashboard"))
     return payment

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
 
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -310,7 +312,8 @@ def _ask_partners_to_sign_off(milestone: Milestone, report: MilestoneReport) -> 
     for partner in award.application.partners:
         queue_email(recipient=partner.contact_email, kind="report_sign_off_requested",
                     template="report_sign_off_requested",
-                    subject=f"Please sign off the report: {milestone.name}, {award_reference(award)}",
+                    subject=_l("Please sign off the report: %(milestone)s, %(reference)s", milestone=milestone.name,
+                               reference=award_reference(award)),
                     partner=partner, award=award, milestone=milestone, report=report,
                     link=external_url("awards.report_sign_off", award_id=award.id, milestone_id=milestone.id))
 
@@ -422,8 +425,10 @@ def _tell_grantee(milestone: Milestone, report: MilestoneReport, *, accepted: bo
         queue_email(recipient=user.email, recipient_user=user,
                     kind="report_accepted" if accepted else "report_revision_requested",
                     template="report_decided",
-                    subject=(f"Report accepted: {milestone.name}, {award_reference(award)}" if accepted
-                             else f"Revision requested: {milestone.name}, {award_reference(award)}"),
+                    subject=(_l("Report accepted: %(milestone)s, %(reference)s", milestone=milestone.name,
+                                reference=award_reference(award)) if accepted
+                             else _l("Revision requested: %(milestone)s, %(reference)s", milestone=milestone.name,
+                                     reference=award_reference(award))),
                     user=user, award=award, milestone=milestone, report=report, accepted=accepted,
                     link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))
 
@@ -524,8 +529,12 @@ def queue_milestone_reminders(*, due_soon_days: int = 14, now: datetime | None =
         message = queue_email(
             recipient=owner.email, recipient_user=owner, kind=f"milestone_reminder_{kind.replace('-', '_')}",
             dedupe_key=f"milestone-reminder:{milestone.id}:{kind}", template="milestone_reminder",
-            subject=(f"Overdue report: {milestone.name}, {award_reference(award)}" if kind == "overdue"
-                     else f"Report due {format_date(milestone.due_on, with_year=False)}: {milestone.name}, {award_reference(award)}"),
+            subject=(_l("Overdue report: %(milestone)s, %(reference)s", milestone=milestone.name,
+                        reference=award_reference(award)) if kind == "overdue"
+                     # The date, too, is written when the subject is, in the reader's language.
+                     else _l("Report due %(day)s: %(milestone)s, %(reference)s",
+                             day=LazyString(format_date, milestone.due_on, with_year=False),
+                             milestone=milestone.name, reference=award_reference(award))),
             user=owner, award=award, milestone=milestone, overdue=kind == "overdue",
             days_left=days_until_due(milestone, today),
             link=external_url("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))

@@ -244,3 +244,21 @@ def test_an_applicants_email_has_no_english_line_left_in_spanish(app, template):
     same = [line for line, other in zip(english, spanish) if line == other and line.strip() not in values]
     assert not same, same
     assert spanish[0].startswith("Hola")
+
+
+def test_a_subjects_date_is_written_in_the_readers_language(app, make_user, outbox):
+    from datetime import date
+
+    from flask_babel import LazyString, lazy_gettext
+
+    from grants.core.dates import format_date
+
+    reader = make_user(Role.APPLICANT)
+    reader.language = "es"
+    subject = lazy_gettext("Report due %(day)s: %(milestone)s, %(reference)s",
+                           day=LazyString(format_date, date(2027, 3, 5), with_year=False),
+                           milestone="Kick-off", reference="PG-1")
+    with app.test_request_context("/manage/calls"):
+        queue_email(recipient=reader.email, recipient_user=reader, kind="test", template="registration_rejected",
+                    subject=subject, user=reader, reason="-")
+    assert outbox()[-1].subject == "Informe que vence el 5 de marzo: Kick-off, PG-1"
