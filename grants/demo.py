@@ -696,6 +696,7 @@ def load_demo_two_stage_call(officer: User) -> None:
                                  role_in_project="Hosts the listening sessions.")
         if submit:
             applications.submit_application(loi, submitted_by=owner, expected_version=None, now=while_open)
+            loi.submitted_at = while_open  # the transition stamps the real time, not the demo's
         db.session.flush()
         return loi
 

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 
 from grants.applications.enums import LOI_TRANSITIONS, ApplicationStage, ApplicationStatus, LoiOutcome
 from grants.applications.models import Answer, Application, Partner
@@ -31,6 +32,10 @@ def letters_of_intent(call) -> list[Application]:
     return list(db.session.scalars(
         select(Application).where(Application.call_id == call.id, Application.stage == ApplicationStage.LOI,
                                   Application.status != ApplicationStatus.DRAFT)
+        # The screening page shows each letter's lead, partners and answers: load them in three
+        # statements, not three per letter.
+        .options(joinedload(Application.lead_organisation), selectinload(Application.answers),
+                 selectinload(Application.partners).joinedload(Partner.organisation))
         .order_by(Application.reference_number)))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 
+from flask_babel import gettext as _
 from flask_babel import pgettext
 
 
@@ -52,7 +53,9 @@ class MilestoneStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return {"upcoming": pgettext("milestone", "Upcoming"), "submitted": pgettext("milestone", "Submitted"),
+                "accepted": pgettext("milestone", "Accepted"),
+                "revision_requested": pgettext("milestone", "Revision requested")}[self.value]
 
 
 # upcoming → submitted → (accepted | revision requested → submitted …)
@@ -71,7 +74,8 @@ class PaymentStatus(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return {"scheduled": pgettext("payment", "Scheduled"), "released": pgettext("payment", "Released"),
+                "paid": pgettext("payment", "Paid")}[self.value]
 
 
 # scheduled → released (only after its milestone is accepted) → paid
@@ -91,8 +95,8 @@ class PaymentHold(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"held": "Held pending a revised plan", "plan_submitted": "Revised plan submitted",
-                "plan_accepted": "Revised plan accepted"}[self.value]
+        return {"held": _("Held pending a revised plan"), "plan_submitted": _("Revised plan submitted"),
+                "plan_accepted": _("Revised plan accepted")}[self.value]
 
 
 # (no hold) → held → plan submitted → (plan accepted | held again, the plan returned …): only
@@ -120,8 +124,8 @@ class PaymentMethod(enum.Enum):
 
     @property
     def label(self) -> str:
-        return {"bank_transfer": "Bank transfer (ACH or wire)", "check": "Check", "card": "Card",
-                "other": "Other"}[self.value]
+        return {"bank_transfer": _("Bank transfer (ACH or wire)"), "check": pgettext("payment method", "Check"),
+                "card": pgettext("payment method", "Card"), "other": pgettext("payment method", "Other")}[self.value]
 
     @property
     def in_words(self) -> str:
@@ -135,4 +139,5 @@ class ReportOutcome(enum.Enum):
 
     @property
     def label(self) -> str:
-        return self.value.replace("_", " ").capitalize()
+        return {"accepted": pgettext("report", "Accepted"),
+                "revision_requested": pgettext("report", "Revision requested")}[self.value]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, HiddenField, IntegerField, RadioField, SelectChoice, SelectField, StringField
 from wtforms import SubmitField, TextAreaField
@@ -15,7 +18,7 @@ from grants.awards.targets import MAX_TARGET, REASON_LIMIT
 from grants.core.forms import BaseForm, MoneyField, NumberRange
 from grants.reports.services import MAX_METRIC_VALUE, NARRATIVE_LIMIT
 
-WHOLE_NUMBER = "Enter a whole number, 0 or more (for example 250)."
+WHOLE_NUMBER = _l("Enter a whole number, 0 or more (for example 250).")
 
 
 class WholeNumberField(IntegerField):
@@ -38,12 +41,12 @@ class ReportForm(BaseForm):
     # A fingerprint of the report the page was built from: a save from an older one is refused.
     basis = HiddenField()
     narrative = TextAreaField(
-        "Narrative", validators=[Length(max=NARRATIVE_LIMIT)], render_kw={"rows": 10},
-        description="What the partnership did for this milestone, what came of it, and what changed from the plan.")
-    remove_files = MultiCheckboxField("Leave these files out of this version", coerce=int, validate_choice=False)
-    files = MultipleFileField("Add documents", description="")
-    save = SubmitField("Save draft")
-    submit_report = SubmitField("Submit the report")
+        _l("Narrative"), validators=[Length(max=NARRATIVE_LIMIT)], render_kw={"rows": 10},
+        description=_l("What the partnership did for this milestone, what came of it, and what changed from the plan."))
+    remove_files = MultiCheckboxField(_l("Leave these files out of this version"), coerce=int, validate_choice=False)
+    files = MultipleFileField(_l("Add documents"), description="")
+    save = SubmitField(_l("Save draft"))
+    submit_report = SubmitField(_l("Submit the report"))
 
     @property
     def is_submission(self) -> bool:
@@ -55,16 +58,18 @@ def spending_field_name(category: BudgetCategory) -> str:
 
 
 for _category in BudgetCategory:
+    # The category's label in the reader's language, read when the form is rendered.
     setattr(ReportForm, spending_field_name(_category), MoneyField(
-        _category.label, validators=[Optional()], description="Spent to date, in dollars."))
+        LazyString(lambda category: category.label, _category), validators=[Optional()],
+        description=_l("Spent to date, in dollars.")))
 
 
 def report_form_class(call) -> type[ReportForm]:
     """A ReportForm with one whole-number field per outcome metric of ``call``."""
 
     return _with_metric_fields(ReportForm, call, "metric", minimum=0, maximum=MAX_METRIC_VALUE, message=WHOLE_NUMBER,
-                               description="To date: the total since the award started, not only since the last "
-                                           "report.")
+                               description=_("To date: the total since the award started, not only since the last "
+                                             "report."))
 
 
 def _with_metric_fields(base, call, prefix: str, *, minimum: int, maximum: int, message: str, description: str):
@@ -126,11 +131,11 @@ class ReturnPlanForm(BaseForm):
 
 
 class RevisedPlanForm(BaseForm):
-    plan = TextAreaField("Your revised plan", validators=[
-        DataRequired("Write the revised plan: how the partnership will reach the targets."),
+    plan = TextAreaField(_l("Your revised plan"), validators=[
+        DataRequired(_l("Write the revised plan: how the partnership will reach the targets.")),
         Length(max=REASON_LIMIT)], render_kw={"rows": 6},
-        description="What you will change to reach the targets, and by when. The program officer reads it "
-                    "before releasing the payment.")
+        description=_l("What you will change to reach the targets, and by when. The program officer reads it "
+                       "before releasing the payment."))
 
 
 class RevisionForm(BaseForm):

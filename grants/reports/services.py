@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import BinaryIO
 
+from flask_babel import gettext as _
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -70,6 +71,13 @@ NARRATIVE_LIMIT = 50_000
 STALE_REPORT_MESSAGE = ("Someone else changed this report after you opened it, so your changes were not saved. "
                         "What you typed is kept below: compare it with the report's latest version on this page, "
                         "then save again. Files you chose were not stored; choose them again.")
+
+
+def stale_report_message() -> str:
+    """STALE_REPORT_MESSAGE in the reader's language."""
+    return _("Someone else changed this report after you opened it, so your changes were not saved. "
+             "What you typed is kept below: compare it with the report's latest version on this page, "
+             "then save again. Files you chose were not stored; choose them again.")
 
 
 # --- dates and overdue ------------------------------------------------------------------
@@ -157,10 +165,11 @@ def submission_problems(milestone: Milestone, content: ReportContent) -> dict[st
     """What keeps ``content`` from being submitted, by form field name; empty when nothing does."""
     problems = {}
     if not (content.narrative or "").strip():
-        problems["narrative"] = "Write the narrative: what was done for this milestone and what came of it."
+        problems["narrative"] = _("Write the narrative: what was done for this milestone and what came of it.")
     for metric in milestone.award.call.metrics:
         if content.metric_values.get(metric.id) is None:
-            problems[f"metric_{metric.id}"] = f"Give the figure for {metric.name} to date (0 if none)."
+            problems[f"metric_{metric.id}"] = _("Give the figure for %(metric)s to date (0 if none).",
+                                                metric=metric.name)
     return problems
 
 
@@ -168,17 +177,17 @@ def _check_content(milestone: Milestone, content: ReportContent) -> None:
     call_metrics = {metric.id for metric in milestone.award.call.metrics}
     unknown = set(content.metric_values) - call_metrics
     if unknown:
-        raise DomainError("The report gives figures for outcome metrics this call does not ask for.")
+        raise DomainError(_("The report gives figures for outcome metrics this call does not ask for."))
     for value in content.metric_values.values():
         if value is not None and not (isinstance(value, int) and 0 <= value <= MAX_METRIC_VALUE):
-            raise DomainError("Outcome figures are whole numbers, 0 or more.")
+            raise DomainError(_("Outcome figures are whole numbers, 0 or more."))
     for category, cents in content.spending.items():
         if not isinstance(category, BudgetCategory):
-            raise DomainError("Spending is reported by budget category.")
+            raise DomainError(_("Spending is reported by budget category."))
         if cents is not None and cents < 0:
-            raise DomainError("Spending is an amount of zero or more.")
+            raise DomainError(_("Spending is an amount of zero or more."))
     if len(content.narrative or "") > NARRATIVE_LIMIT:
-        raise DomainError(f"The narrative may be at most {NARRATIVE_LIMIT:,} characters long.")
+        raise DomainError(_("The narrative may be at most %(limit)s characters long.", limit=f"{NARRATIVE_LIMIT:,}"))
 
 
 _lock = targets.lock_row
@@ -191,21 +200,21 @@ def _lock_milestone(milestone: Milestone) -> Milestone:
 def _check_can_file(milestone: Milestone, author) -> None:
     award = milestone.award
     if award.status is not AwardStatus.ACTIVE:
-        raise DomainError(f"This award is {award.status.label.lower()}: reports are filed only while an award is "
-                          "active. Nothing was saved.")
+        raise DomainError(_("This award is %(status)s: reports are filed only while an award is active. "
+                            "Nothing was saved.", status=award.status.label.lower()))
     if not is_grantee(author, award):
         raise PermissionDenied("Only the grantee's team (the application's owner and its collaborators) files "
                                "reports on this award.")
     if milestone.status is MilestoneStatus.SUBMITTED:
-        raise DomainError("The report for this milestone is with the program officer; it can be changed again only "
-                          "if they ask for a revision. Nothing was saved.")
+        raise DomainError(_("The report for this milestone is with the program officer; it can be changed again "
+                            "only if they ask for a revision. Nothing was saved."))
     if milestone.status is MilestoneStatus.ACCEPTED:
-        raise DomainError("The report for this milestone is accepted; it cannot be changed. Nothing was saved.")
+        raise DomainError(_("The report for this milestone is accepted; it cannot be changed. Nothing was saved."))
 
 
 def _check_basis(milestone: Milestone, expected_basis: str | None) -> None:
     if expected_basis is not None and expected_basis != report_basis(milestone):
-        raise StaleEdit(STALE_REPORT_MESSAGE)
+        raise StaleEdit(stale_report_message())
 
 
 def _draft_for(milestone: Milestone, author) -> MilestoneReport:
@@ -292,7 +301,7 @@ def submit_report(milestone: Milestone, *, author, content: ReportContent,
     _check_content(milestone, content)
     problems = submission_problems(milestone, content)
     if problems:
-        raise DomainError("The report cannot be submitted yet: " + " ".join(problems.values()))
+        raise DomainError(_("The report cannot be submitted yet: %(problems)s", problems=" ".join(problems.values())))
     report = _draft_for(milestone, author)
     changes = _write(report, milestone, content, author)
     report.submitted_at = utcnow()
@@ -377,15 +386,16 @@ def sign_off_report(report: MilestoneReport, *, user) -> ReportSignOff:
     milestone = _lock_milestone(report.milestone)
     award = milestone.award
     if not award.call.requires_partner_signoff:
-        raise DomainError("This call does not ask partners to sign off reports.")
+        raise DomainError(_("This call does not ask partners to sign off reports."))
     partner = partner_of(user, award)
     if partner is None:
         raise PermissionDenied("Only a partner's named contact, invited to the application and logged in as a member "
                                "of the partner organisation, signs off reports.")
     if milestone.status is not MilestoneStatus.SUBMITTED or latest_submitted(milestone) is not report:
-        raise DomainError("Only the report waiting for the program officer's decision can be signed off.")
+        raise DomainError(_("Only the report waiting for the program officer's decision can be signed off."))
     if any(sign_off.partner_id == partner.id for sign_off in report.sign_offs):
-        raise DomainError(f"{partner.organisation.name} has already signed off this version of the report.")
+        raise DomainError(_("%(name)s has already signed off this version of the report.",
+                            name=partner.organisation.name))
     sign_off = ReportSignOff(partner_id=partner.id, signed_off_by_id=user.id, signed_off_at=utcnow())
     report.sign_offs.append(sign_off)
     db.session.flush()

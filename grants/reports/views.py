@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -57,7 +58,7 @@ def _act(form, change) -> int | None:
     except (StaleDataError, IntegrityError):
         # Someone acted on the same rows between our checks and our write.
         db.session.rollback()
-        form.form_errors.append(reporting.STALE_REPORT_MESSAGE)
+        form.form_errors.append(reporting.stale_report_message())
         return 409
     except DomainError as exc:
         db.session.rollback()
@@ -156,12 +157,13 @@ def milestone_report(award_id: int, milestone_id: int):
         if status is None:
             report = milestone.reports[-1]
             if submitting:
-                message = (f"Version {report.version} of the report is submitted. The program officer will accept it "
-                           "or ask for a revision; you will get an e-mail either way.")
+                message = _("Version %(version)s of the report is submitted. The program officer will accept it "
+                            "or ask for a revision; you will get an e-mail either way.", version=report.version)
                 if award.call.requires_partner_signoff:
-                    message += " Each partner's contact now signs it off; they have been e-mailed."
+                    message += " " + _("Each partner's contact now signs it off; they have been e-mailed.")
             else:
-                message = f"Draft saved (version {report.version}, not submitted). Only your team can see it."
+                message = _("Draft saved (version %(version)s, not submitted). Only your team can see it.",
+                            version=report.version)
             flash(message, "success")
             return redirect(url_for("awards.milestone_report", award_id=award.id, milestone_id=milestone.id))
         if submitting:
@@ -184,12 +186,12 @@ def submit_revised_plan(award_id: int, milestone_id: int):
     status = 400
     if form.validate_on_submit():
         if milestone.payment is None:
-            form.form_errors.append("This milestone has no payment, so no revised plan is taken. Nothing was saved.")
+            form.form_errors.append(_("This milestone has no payment, so no revised plan is taken. Nothing was saved."))
         else:
             status = _act(form, lambda: targets.submit_revised_plan(milestone.payment, author=_me(),
                                                                     plan=form.plan.data))
             if status is None:
-                flash("Your revised plan is submitted. The program officer reads it and then releases the payment.",
+                flash(_("Your revised plan is submitted. The program officer reads it and then releases the payment."),
                       "success")
                 return redirect(url_for("awards.milestone_report", award_id=award.id, milestone_id=milestone.id,
                                         _anchor="payment"))
@@ -228,14 +230,15 @@ def report_sign_off(award_id: int, milestone_id: int):
         status = 400
         if form.validate_on_submit():
             if report is None or request.form.get("report_id", type=int) != report.id:
-                form.form_errors.append("A newer version of the report was submitted after you opened this page. "
-                                        "Read it below, then sign off again.")
+                form.form_errors.append(_("A newer version of the report was submitted after you opened this page. "
+                                          "Read it below, then sign off again."))
                 status = 409
             else:
                 status = _act(form, lambda: reporting.sign_off_report(report, user=_me()))
                 if status is None:
-                    flash(f"Thank you. {partner.organisation.name} has signed off version {report.version} of the "
-                          f"report for “{milestone.name}”.", "success")
+                    flash(_("Thank you. %(name)s has signed off version %(version)s of the report for “%(milestone)s”.",
+                            name=partner.organisation.name, version=report.version, milestone=milestone.name),
+                          "success")
                     return redirect(url_for("awards.report_sign_off", award_id=award.id, milestone_id=milestone.id))
     signed = {sign_off.partner_id: sign_off for sign_off in report.sign_offs} if report is not None else {}
     return render_template(

@@ -262,3 +262,48 @@ def test_a_subjects_date_is_written_in_the_readers_language(app, make_user, outb
         queue_email(recipient=reader.email, recipient_user=reader, kind="test", template="registration_rejected",
                     subject=subject, user=reader, reason="-")
     assert outbox()[-1].subject == "Informe que vence el 5 de marzo: Kick-off, PG-1"
+
+
+# --- the grantee's reports ----------------------------------------------------------------------
+
+def test_a_grantee_reads_their_reports_and_payments_in_spanish(app, client, login, make_user, make_organisation):
+    from grants.extensions import db
+    from tests.reports.factories import partner_users, reporting_award, submit
+
+    award = reporting_award(make_user, make_organisation)
+    grantee = award.application.owner
+    grantee.language = "es"
+    inception = award.milestones[0]
+    submit(inception, grantee)
+    db.session.commit()
+    login(grantee)
+
+    dashboard = client.get("/my/awards").get_data(as_text=True)
+    assert '<html lang="es">' in dashboard
+    assert "<h1 class=\"h3\">Informes y pagos</h1>" in dashboard
+    assert "Hitos y pagos" in dashboard and "Pendiente de pago" in dashboard and "Presentado" in dashboard
+    assert "Reports and payments" not in dashboard and "Still to be paid" not in dashboard
+
+    report_url = f"/awards/{award.id}/milestones/{inception.id}/report"
+    report = client.get(report_url).get_data(as_text=True)
+    assert f"Informe: {inception.name}" in report
+    assert "Versiones presentadas" in report and "Relato" in report and "Esperando una decisión" in report
+    assert "Visto bueno de los socios" in report and "responsable de programa" in report
+    assert "Submitted versions" not in report and "Narrative" not in report
+
+    # A refusal reads in Spanish too: the next milestone submitted without its narrative.
+    interim = award.milestones[1]
+    refused = client.post(f"/awards/{award.id}/milestones/{interim.id}/report", data={
+        "narrative": "", "submit_report": "yes"})
+    assert refused.status_code == 400
+    page = refused.get_data(as_text=True)
+    assert "Escriba el relato" in page and "Write the narrative" not in page
+
+    # The partner's sign-off page, for a partner contact who reads Spanish.
+    partner = partner_users(award)[0]
+    partner.language = "es"
+    db.session.commit()
+    partner_client = app.test_client()
+    login(partner, the_client=partner_client)
+    sign_off = partner_client.get(f"{report_url}/sign-off").get_data(as_text=True)
+    assert f"Dar el visto bueno al informe: {inception.name}" in sign_off and "Sign off the report" not in sign_off
